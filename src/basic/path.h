@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Path helpers. Paths under a container rootfs are resolved with openat2(RESOLVE_IN_ROOT). */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* mkdir -p; existing directories are fine. Returns 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+/* Joins a and b with exactly one '/'; heap result or NULL. */
+char *path_join(const char *a, const char *b);
+/* True if p is absolute and has no "." or ".." component. */
+bool path_is_normalized_absolute(const char *p);
+/*
+ * Opens `path` as if `rootfd` were "/" (symlinks and ".." cannot leave it).
+ * Uses openat2(RESOLVE_IN_ROOT); on kernels without openat2 returns -ENOSYS so the caller
+ * can choose a checked fallback. flags are open(2) flags; O_CLOEXEC is always added.
+ */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* Like mkdir -p, but every component is resolved inside rootfd. Returns an O_PATH fd of the last. */
+int mkdir_p_in_root(int rootfd, const char *path, mode_t mode);
