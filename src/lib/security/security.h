@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The process's privileges, applied in the container child after the rootfs is ready:
+ *   rlimits_apply() and oom_score_adj (need CAP_SYS_RESOURCE, so first)
+ *   → identity_apply() (groups, gid, uid, umask, then the five capability sets)
+ *   → no_new_privs → (wait for start) → seccomp_program_load() → execve.
+ * Everything that can fail on bad input is checked in the parent first (seccomp_compile,
+ * rlimits validated by the spec decoder), so the child only fails on kernel refusals.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hutch/hutch.h"
+#include "spec/spec.h"
+
+/* A seccomp filter compiled to BPF in the parent; loading it in the child does no allocation. */
+struct seccomp_program;
+
+/*
+ * Validates and compiles linux.seccomp: actions (kill, kill_process, kill_thread, trap, errno,
+ * trace, allow, log, notify), argument conditions, architectures, flags. Unknown syscall names
+ * are skipped (as runc does: the kernel may be older than the profile); an unknown action,
+ * operator, architecture or flag is an error naming the entry ("linux.seccomp.syscalls[3]...").
+ */
+int seccomp_compile(const struct spec_seccomp *s, struct seccomp_program **ret,
+		    struct hutch_err *err);
+/* Installs the filter in the calling thread (flags from the spec: TSYNC, LOG, SPEC_ALLOW). */
+int seccomp_program_load(const struct seccomp_program *p, struct hutch_err *err);
+/* Non-negative listener fd when the profile uses SCMP_ACT_NOTIFY (after load), else -1. */
+int seccomp_program_listener_fd(const struct seccomp_program *p);
+void seccomp_program_free(struct seccomp_program *p);
+
+/* Sets every rlimit of the process spec. */
+int rlimits_apply(const struct spec_process *p, struct hutch_err *err);
+/* Writes /proc/self/oom_score_adj if the spec sets it. */
+int oom_score_adj_apply(const struct spec_process *p, struct hutch_err *err);
+
+/*
+ * Becomes the spec's user: setgroups(additionalGids), setresgid, setresuid, umask; then sets
+ * the capability sets (bounding is dropped to the given set, ambient raised last). caps NULL
+ * (spec without "capabilities") drops everything. Keeps capabilities across the uid change
+ * with PR_SET_KEEPCAPS so the sets can be set afterwards.
+ */
+int identity_apply(const struct spec_process *p, struct hutch_err *err);
+
+/* Turns a capability name ("CAP_SYS_ADMIN") into its number; -EINVAL if unknown. */
+int cap_from_spec_name(const char *name);
+/* The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap). */
+int cap_last_cap(void);
