@@ -33,7 +33,11 @@ make_rootfs() { # dir
 		rm -rf "$tmp"
 		mkdir -p "$tmp"/{bin,sbin,etc,proc,sys,dev,tmp,root,usr/bin,usr/sbin,var,run}
 		cp /bin/busybox "$tmp/bin/busybox"
-		"$tmp/bin/busybox" --install -s "$tmp/bin"
+		local a
+		# Relative links: `busybox --install -s` would point them at this host path.
+		for a in $("$tmp/bin/busybox" --list); do
+			[ -e "$tmp/bin/$a" ] || ln -s busybox "$tmp/bin/$a"
+		done
 		echo 'root:x:0:0:root:/root:/bin/sh' >"$tmp/etc/passwd"
 		echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$tmp/etc/passwd"
 		printf 'root:x:0:\nnogroup:x:65534:\n' >"$tmp/etc/group"
@@ -115,4 +119,210 @@ run_tests() {
 		rm -f "$T.log"
 	done
 	rm -rf "$ROOTFS_CACHE"
+}
+
+# ---- daemons (containerd/docker) ----
+# Helpers for the tests that drive the OCI runtime under test from real containerd and dockerd
+# (containerd.sh, docker.sh) or directly (oci-lifecycle.sh), always next to runc for comparison.
+# A test file calls containerd_setup or docker_setup once before run_tests: that starts a private
+# daemon under a temp dir and arms an EXIT trap that stops it and removes everything it made. If
+# the daemon cannot start, DAEMON_SKIP says why and every test that calls need_daemon skips with it.
+#
+# Variables: OCI_RUNTIME (the runtime under test, default $HUTCH_OCI), RUNC (the reference),
+# RT (a wrapper of OCI_RUNTIME that logs each call to $RT_LOG, so a test can prove the daemon
+# really ran the runtime under test), DAEMON_DIR, CTR_SOCK, CTR_NS, IMAGE_DIR, TEST_IMAGE.
+OCI_RUNTIME=${OCI_RUNTIME:-$HUTCH_OCI}
+RUNC=${RUNC:-/usr/sbin/runc}
+DOCKER=${DOCKER:-/usr/bin/docker}
+CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-60}
+IT_HELPERS=$TESTS_DIR/integration/helpers
+TEST_IMAGE=docker.io/library/busybox:hutch-test
+DOCKER_IMAGE=busybox:hutch-test
+DAEMON_SKIP=""
+DAEMON_DIR=""
+DAEMON_KIND=""
+DAEMON_CGROUP=""
+DAEMON_MADE_RUN_DIRS=""
+IMAGE_DIR=${IMAGE_DIR:-/tmp/hutch-test-image-$$}
+
+# Prints why the runtime under test cannot be used; nothing when it can.
+runtime_problem() {
+	[ -x "$OCI_RUNTIME" ] || { echo "runtime under test '$OCI_RUNTIME' is not built (set OCI_RUNTIME)"; return; }
+	[ -x "$RUNC" ] || echo "reference runtime '$RUNC' not installed (runc)"
+}
+
+need_daemon() { [ -z "$DAEMON_SKIP" ] || skip "$DAEMON_SKIP"; }
+
+# capture CMD...: runs CMD, leaves its combined output in OUT and its exit status in RC.
+capture() {
+	OUT=$("$@" 2>&1) && RC=0 || RC=$?
+}
+
+# Builds the busybox image (OCI layout for ctr, rootfs tar for docker) once per run.
+build_test_image() {
+	"$IT_HELPERS/make-image.sh" "$IMAGE_DIR" "$TEST_IMAGE"
+}
+
+# The controllers' parent cgroup for a daemon's containers is made before the first test and
+# removed after the last, so the per-test leak check sees only the containers' own cgroups.
+cgroup_parents_create() { # name
+	local h
+	for h in /sys/fs/cgroup/*/; do
+		[ -d "$h" ] && [ -w "$h" ] || continue
+		mkdir -p "$h$1" 2>/dev/null || continue
+		# A new v1 cpuset starts empty, and nothing can join an empty cpuset.
+		if [ -f "$h$1/cpuset.cpus" ] && [ -z "$(cat "$h$1/cpuset.cpus")" ]; then
+			cat "$h/cpuset.cpus" >"$h$1/cpuset.cpus"
+			cat "$h/cpuset.mems" >"$h$1/cpuset.mems"
+		fi
+	done
+}
+
+cgroup_parents_remove() { # name
+	local h
+	for h in /sys/fs/cgroup/*/; do
+		[ -d "$h$1" ] || continue
+		find "$h$1" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+	done
+}
+
+# A logging wrapper of OCI_RUNTIME at $DAEMON_DIR/oci-runtime: daemons get this path, so the
+# log shows every call they made (args only) and tests can assert the runtime under test ran.
+make_runtime_wrapper() {
+	RT=$DAEMON_DIR/oci-runtime
+	RT_LOG=$DAEMON_DIR/oci-runtime.log
+	printf '#!/bin/sh\necho "$*" >>"%s"\nexec "%s" "$@"\n' "$RT_LOG" "$OCI_RUNTIME" >"$RT"
+	chmod 0755 "$RT"
+	: >"$RT_LOG"
+}
+
+daemons_teardown() {
+	local d
+	case "$DAEMON_KIND" in
+	containerd) "$IT_HELPERS/containerd.sh" stop "$DAEMON_DIR" 2>/dev/null ;;
+	docker) "$IT_HELPERS/dockerd.sh" stop "$DAEMON_DIR" 2>/dev/null ;;
+	esac
+	[ -n "$DAEMON_CGROUP" ] && cgroup_parents_remove "$DAEMON_CGROUP"
+	[ -n "$DAEMON_DIR" ] && safe_rm "$DAEMON_DIR"
+	rm -rf "$IMAGE_DIR"
+	# Directories the daemons make at fixed places even with private roots, removed only when
+	# this run made them and they are empty.
+	for d in $DAEMON_MADE_RUN_DIRS; do
+		find "$d" -depth -type d -empty -delete 2>/dev/null || true
+	done
+	DAEMON_KIND=""
+}
+
+# Common start: a temp dir, the wrapper, the trap, the cgroup parent.
+daemon_prepare() { # kind, cgroup name
+	DAEMON_KIND=$1
+	DAEMON_CGROUP=$2
+	DAEMON_DIR=$(mktemp -d "/tmp/hutch-$1-XXXXXX")
+	local d
+	for d in /run/containerd /run/docker; do
+		[ -e "$d" ] || DAEMON_MADE_RUN_DIRS="$DAEMON_MADE_RUN_DIRS $d"
+	done
+	trap daemons_teardown EXIT
+	trap 'exit 130' INT TERM
+	make_runtime_wrapper
+	cgroup_parents_create "$2"
+}
+
+# ctr on the private containerd, in the test namespace, with a timeout.
+ctr_() { timeout "$CLIENT_TIMEOUT" ctr --address "$CTR_SOCK" --namespace "$CTR_NS" "$@"; }
+
+# ctr_run RUNTIME ARGS...: `ctr run` with the given runtime binary and a state root of its own.
+ctr_run() {
+	local rt=$1; shift
+	ctr_ run --runc-binary "$rt" --runc-root "$DAEMON_DIR/root-$(basename "$rt")" "$@"
+}
+
+containerd_setup() {
+	local why
+	why=$(runtime_problem)
+	[ -z "$why" ] || { DAEMON_SKIP=$why; return 0; }
+	command -v ctr >/dev/null || { DAEMON_SKIP="ctr not installed (containerd)"; return 0; }
+	CTR_NS=hutch-it
+	daemon_prepare containerd "$CTR_NS"
+	CTR_SOCK=$DAEMON_DIR/containerd.sock
+	why=$("$IT_HELPERS/containerd.sh" start "$DAEMON_DIR" 2>&1) ||
+		{ DAEMON_SKIP="private containerd did not start: $why"; return 0; }
+	why=$(build_test_image 2>&1) || { DAEMON_SKIP="test image: $why"; return 0; }
+	why=$(ctr_ images import "$IMAGE_DIR/oci.tar" 2>&1) ||
+		{ DAEMON_SKIP="ctr images import: $why"; return 0; }
+}
+
+# Kills and deletes tasks and containers, whatever state they are in; for EXIT traps in tests.
+ctr_cleanup() { # id...
+	local id
+	for id in "$@"; do
+		ctr_ task kill --all -s SIGKILL "$id" >/dev/null 2>&1 || true
+		ctr_ task delete --force "$id" >/dev/null 2>&1 || true
+		ctr_ container delete "$id" >/dev/null 2>&1 || true
+		ctr_ snapshots rm "$id" >/dev/null 2>&1 || true
+	done
+}
+
+# Fails unless nothing of container ID is left: no task or container record, no shim, no
+# runtime state, no mount, no cgroup dir.
+ctr_assert_gone() { # id
+	local id=$1 left
+	left=$(ctr_ task ls -q | grep -x "$id" || true)
+	[ -z "$left" ] || fail "task '$id' still listed"
+	left=$(ctr_ container ls -q | grep -x "$id" || true)
+	[ -z "$left" ] || fail "container '$id' still listed"
+	left=$(pgrep -f -- "containerd-shim.* -namespace $CTR_NS -id $id " || true)
+	[ -z "$left" ] || fail "shim of '$id' still running: pid $left"
+	left=$(find "$DAEMON_DIR"/root-* -maxdepth 2 -name "$id" 2>/dev/null || true)
+	[ -z "$left" ] || fail "runtime state of '$id' left: $left"
+	left=$(awk -v id="/$id/" 'index($5, id) {print $5}' /proc/self/mountinfo)
+	[ -z "$left" ] || fail "mounts of '$id' left: $left"
+	left=$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$id" 2>/dev/null || true)
+	[ -z "$left" ] || fail "cgroups of '$id' left: $left"
+}
+
+# docker on the private dockerd, with a timeout.
+docker_() { timeout "$CLIENT_TIMEOUT" "$DOCKER" -H "unix://$DAEMON_DIR/docker.sock" "$@"; }
+
+docker_setup() {
+	local why
+	why=$(runtime_problem)
+	[ -z "$why" ] || { DAEMON_SKIP=$why; return 0; }
+	daemon_prepare docker hutch-docker
+	why=$(DOCKER=$DOCKER "$IT_HELPERS/dockerd.sh" start "$DAEMON_DIR" "$RT" /hutch-docker 2>&1) ||
+		{ DAEMON_SKIP="private dockerd did not start: $why"; return 0; }
+	why=$(build_test_image 2>&1) || { DAEMON_SKIP="test image: $why"; return 0; }
+	why=$(docker_ import "$IMAGE_DIR/rootfs.tar" "$DOCKER_IMAGE" 2>&1) ||
+		{ DAEMON_SKIP="docker import: $why"; return 0; }
+}
+
+# docker_both ARGS...: `docker run --rm --network none ARGS` with runc (REF_OUT, REF_RC) and with
+# the runtime under test (OUT, RC); fails unless output and exit status are the same. OUT is the
+# run's stdout followed by its stderr: the two streams' interleaving is not defined.
+docker_both() {
+	docker_run_split --runtime runc "$@"
+	REF_OUT=$OUT REF_RC=$RC
+	docker_run_split --runtime hutch "$@"
+	expect_eq "$OUT" "$REF_OUT" "output of 'docker run $*' differs from runc's"
+	expect_eq "$RC" "$REF_RC" "exit status of 'docker run $*' differs from runc's"
+}
+
+docker_run_split() {
+	local o e
+	o=$(docker_ run --rm --network none "$@" 2>"$DAEMON_DIR/stderr") && RC=0 || RC=$?
+	e=$(cat "$DAEMON_DIR/stderr")
+	OUT=$o${e:+${o:+
+}$e}
+}
+
+# Fails unless the private dockerd has no container left and no container cgroup dir is left.
+docker_assert_clean() {
+	local left
+	left=$(docker_ ps -aq)
+	[ -z "$left" ] || fail "containers left: $left"
+	left=$(find /sys/fs/cgroup/*/hutch-docker -mindepth 1 -type d 2>/dev/null || true)
+	[ -z "$left" ] || fail "container cgroups left: $left"
+	left=$(awk -v d="$DAEMON_DIR/" 'index($5, d) == 1 && $5 ~ /\/merged$|\/rootfs$/ {print $5}' \
+		/proc/self/mountinfo)
+	[ -z "$left" ] || fail "container mounts left: $left"
 }

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Namespaces: names, joining by path, and user namespace id maps. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "hutch/hutch.h"
+#include "spec/spec.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* The /proc/<pid>/ns/<name> name of a CLONE_NEW* flag ("mnt", "net", ...). */
+const char *ns_proc_name(int type);
+/* All namespace flags in the order they must be joined (user first, mount late). */
+extern const int ns_join_order[8];
+
+/* Opens path and setns()es into it, checking it is a namespace of the expected type. */
+int ns_join_path(const char *path, int type, struct hutch_err *err);
+
+/* CLONE_NEW* flags of the namespaces the spec asks to create (not join). */
+int ns_new_flags(const struct spec *s);
+/* CLONE_NEW* flags of the namespaces the spec asks to join by path. */
+int ns_join_flags(const struct spec *s);
+
+/*
+ * Writes the uid and gid maps of a child in a new user namespace. As root: straight into
+ * /proc/<pid>/{uid_map,gid_map}. Unprivileged: a single mapping of our own id is written
+ * directly (after "deny" to setgroups, as the kernel requires); anything else goes through
+ * the setuid helpers newuidmap/newgidmap.
+ */
+int idmap_write(pid_t pid, const struct spec *s, struct hutch_err *err);
