@@ -5,7 +5,8 @@
 
 #include "err.h"
 
-static int vset(struct hutch_err *err, int code, bool with_errno, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int vset(struct hutch_err *err, int code, bool with_errno,
+						     const char *fmt, va_list ap)
 {
 	if (code <= 0)
 		code = EIO;

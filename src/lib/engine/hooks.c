@@ -29,7 +29,10 @@ _noreturn_ static void hook_child(const struct spec_hook *h, int stdin_fd, int e
 	char *const default_argv[] = { h->path, NULL };
 	char *const *argv = h->args && h->args[0] ? h->args : default_argv;
 	char *const *envp = h->env ? h->env : empty;
-	syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
+	if (mntns_fd < 0)
+		execve(h->path, argv, envp);
+	else /* the path was resolved in our namespace, before entering the container's */
+		syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
 }
 

@@ -288,7 +288,7 @@ char *state_to_json(const struct container_state *s, enum container_status st, b
 	add_str(o, "owner", s->owner ? s->owner : "");
 	json_object_object_add(o, "annotations", annotations_json(s->annotations));
 	char *r = strdup(json_object_to_json_string_ext(
-		o, pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE
+		o, pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE
 			  : JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return r;

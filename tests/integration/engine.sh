@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The engine, feature by feature, through `hutch-oci run`: namespaces, mounts, process
+# settings, capabilities, rlimits, seccomp, user namespaces, hooks, cgroups, and errors.
+# Each test builds a busybox bundle in $T and checks what the container sees.
+. "$(dirname "$0")/lib.sh"
+
+R=/tmp/hutch-engine-root-$$
+oci() { timeout 30 "$HUTCH_OCI" --root "$R" "$@"; }
+# run_in BUNDLE_JQ CMD...: runs CMD in a fresh container, prints its output, returns its code.
+run_in() {
+	local jqf=$1; shift
+	make_bundle "$T/b" "$@"
+	[ -n "$jqf" ] && bundle_jq "$T/b" "$jqf"
+	oci run -b "$T/b" "c$$-$RANDOM"
+}
+
+t_exit_code_and_output() {
+	set +e
+	out=$(run_in "" sh -c 'echo out; echo err >&2; exit 7' 2>&1)
+	rc=$?
+	set -e
+	expect_eq "$rc" 7 "exit code"
+	expect_contains "$out" "out"
+	expect_contains "$out" "err"
+}
+
+t_signal_exit_code() {
+	make_bundle "$T/b" sleep 100
+	oci run -b "$T/b" sig &
+	local runner=$!
+	for i in $(seq 50); do oci state sig 2>/dev/null | grep -q running && break; sleep 0.1; done
+	oci kill sig KILL
+	set +e; wait $runner; rc=$?; set -e
+	expect_eq "$rc" 137 "killed by SIGKILL"
+}
+
+t_pid_namespace() {
+	out=$(run_in "" sh -c 'echo $$; ps -o pid | wc -l')
+	expect_eq "$(echo "$out" | head -1)" 1 "init is pid 1"
+	[ "$(echo "$out" | tail -1)" -le 4 ] || fail "sees host processes: $out"
+}
+
+t_hostname_and_uts() {
+	out=$(run_in '.hostname = "box1"' hostname)
+	expect_eq "$out" box1
+	[ "$(hostname)" != box1 ] || fail "hostname leaked to the host"
+}
+
+t_network_namespace_loopback_only() {
+	out=$(run_in "" sh -c 'ls /sys/class/net | tr "\n" " "')
+	expect_eq "$out" "lo " "only loopback"
+}
+
+t_readonly_root() {
+	set +e
+	out=$(run_in '.root.readonly = true' sh -c 'touch /x 2>&1; echo rc=$?')
+	set -e
+	expect_contains "$out" "Read-only file system"
+	expect_contains "$out" "rc=1"
+}
+
+t_tmpfs_mount_with_size() {
+	out=$(run_in '.mounts += [{"destination":"/scratch","type":"tmpfs","source":"tmpfs","options":["size=1m","mode=1777"]}]' \
+		sh -c 'df -k /scratch | tail -1; stat -c %a /scratch')
+	expect_contains "$out" "1024"
+	expect_contains "$out" "1777"
+}
+
+t_bind_mount_readonly() {
+	mkdir -p "$T/share"; echo hostdata >"$T/share/f"
+	out=$(run_in ".mounts += [{\"destination\":\"/share\",\"type\":\"bind\",\"source\":\"$T/share\",\"options\":[\"rbind\",\"ro\"]}]" \
+		sh -c 'cat /share/f; echo x > /share/g 2>&1; echo rc=$?')
+	expect_contains "$out" hostdata
+	expect_contains "$out" "rc=1"
+	[ ! -e "$T/share/g" ] || fail "wrote through a read-only bind"
+}
+
+t_masked_and_readonly_paths() {
+	[ -d /sys/firmware ] && [ -e /proc/timer_list ] || skip "no /sys/firmware or /proc/timer_list on this kernel"
+	out=$(run_in "" sh -c 'ls /sys/firmware | wc -l; cat /proc/timer_list | wc -c; (echo 1 > /proc/sys/kernel/domainname) 2>&1; echo rc=$?')
+	expect_eq "$(echo "$out" | sed -n 1p)" 0 "/sys/firmware masked"
+	expect_eq "$(echo "$out" | sed -n 2p)" 0 "/proc/timer_list masked"
+	expect_contains "$out" "Read-only file system"
+	expect_contains "$out" "rc=1"
+}
+
+t_env_cwd_user() {
+	out=$(run_in '.process.env += ["FOO=bar"] | .process.cwd = "/tmp" | .process.user = {"uid":65534,"gid":65534,"additionalGids":[5]}' \
+		sh -c 'echo $FOO; pwd; id -u; id -g; id -G')
+	expect_eq "$(echo "$out" | sed -n 1p)" bar
+	expect_eq "$(echo "$out" | sed -n 2p)" /tmp
+	expect_eq "$(echo "$out" | sed -n 3p)" 65534
+	expect_eq "$(echo "$out" | sed -n 4p)" 65534
+	expect_contains "$(echo "$out" | sed -n 5p)" 5
+}
+
+t_capabilities_dropped() {
+	out=$(run_in '.process.capabilities = {"bounding":["CAP_CHOWN"],"effective":["CAP_CHOWN"],"permitted":["CAP_CHOWN"]}' \
+		sh -c 'grep -E "^Cap(Eff|Bnd|Prm)" /proc/self/status | awk "{print \$2}" | tr "\n" " "')
+	expect_eq "$out" "0000000000000001 0000000000000001 0000000000000001 "
+}
+
+t_no_new_privileges() {
+	out=$(run_in '.process.noNewPrivileges = true' sh -c 'grep NoNewPrivs /proc/self/status')
+	expect_contains "$out" "1"
+}
+
+t_rlimits() {
+	out=$(run_in '.process.rlimits = [{"type":"RLIMIT_NOFILE","soft":123,"hard":456}]' sh -c 'ulimit -n; ulimit -Hn')
+	expect_eq "$(echo "$out" | tr '\n' ' ')" "123 456 "
+}
+
+t_seccomp_errno_rule() {
+	out=$(run_in '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}' \
+		sh -c 'mkdir /tmp/d 2>&1; echo rc=$?')
+	expect_contains "$out" "Operation not permitted"
+}
+
+t_user_namespace_mapping() {
+	chmod 755 "$T" # the container's root (host uid 100000) must reach its rootfs
+	out=$(run_in '.linux.namespaces += [{"type":"user"}] | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}] | del(.mounts[] | select(.type == "cgroup"))' \
+		sh -c 'id -u; cat /proc/self/uid_map')
+	expect_eq "$(echo "$out" | head -1)" 0
+	expect_contains "$out" "100000"
+}
+
+t_hooks_run_in_order() {
+	cat >"$T/hook.sh" <<-EOF
+	#!/bin/sh
+	read state
+	echo "\$1 \$(echo "\$state" | grep -o '"status":"[a-z]*"')" >> $T/hooks.log
+	EOF
+	chmod +x "$T/hook.sh"
+	local h="{\"path\":\"$T/hook.sh\",\"args\":[\"hook.sh\""
+	run_in ".hooks = {\"prestart\":[$h,\"prestart\"]}],\"createRuntime\":[$h,\"createRuntime\"]}],\"poststart\":[$h,\"poststart\"]}],\"poststop\":[$h,\"poststop\"]}]}" true
+	expect_eq "$(cut -d' ' -f1 "$T/hooks.log" | tr '\n' ' ')" "prestart createRuntime poststart poststop "
+	expect_contains "$(grep poststop "$T/hooks.log")" '"status":"stopped"'
+}
+
+t_failing_hook_aborts_create() {
+	expect_fail run_in ".hooks = {\"createRuntime\":[{\"path\":\"/bin/false\"}]}" true
+	expect_contains "$OUT" "createRuntime hook 0"
+	[ -z "$(ls "$R" 2>/dev/null)" ] || fail "state left behind: $(ls "$R")"
+}
+
+t_cgroup_limits_applied() {
+	out=$(run_in '.linux.resources.memory = {"limit":67108864} | .linux.resources.pids = {"limit":33}' \
+		sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max')
+	expect_contains "$out" 67108864
+	expect_contains "$out" 33
+}
+
+t_lifecycle_states() {
+	make_bundle "$T/b" sleep 100
+	oci create -b "$T/b" life
+	expect_contains "$(oci state life)" '"status": "created"'
+	oci start life
+	expect_contains "$(oci state life)" '"status": "running"'
+	expect_fail oci delete life
+	expect_contains "$OUT" "without --force"
+	oci kill life KILL
+	for i in $(seq 50); do oci state life | grep -q stopped && break; sleep 0.1; done
+	expect_contains "$(oci state life)" '"status": "stopped"'
+	oci delete life
+	expect_fail oci state life
+	expect_contains "$OUT" "does not exist"
+}
+
+t_exec_joins_container() {
+	make_bundle "$T/b" sleep 100
+	bundle_jq "$T/b" '.hostname = "execbox"'
+	oci run -d -b "$T/b" ex
+	out=$(oci exec ex sh -c 'hostname; echo $$')
+	oci delete -f ex
+	expect_eq "$(echo "$out" | head -1)" execbox
+	[ "$(echo "$out" | tail -1)" -lt 100 ] || fail "exec not in the container's pid namespace"
+}
+
+t_pause_resume() {
+	make_bundle "$T/b" sleep 100
+	oci run -d -b "$T/b" pz
+	oci pause pz
+	expect_contains "$(oci state pz)" paused
+	oci resume pz
+	expect_contains "$(oci state pz)" running
+	oci delete -f pz
+}
+
+t_no_pivot() {
+	make_bundle "$T/b" cat /etc/passwd
+	out=$(oci run --no-pivot -b "$T/b" np)
+	expect_contains "$out" "nobody:x:65534"
+}
+
+t_bad_bundle_missing_rootfs() {
+	make_bundle "$T/b" true
+	rm -rf "$T/b/rootfs"
+	expect_fail oci run -b "$T/b" bad1
+	expect_contains "$OUT" "rootfs"
+	[ -z "$(ls "$R" 2>/dev/null)" ] || fail "state left behind"
+}
+
+t_bad_bundle_unknown_namespace() {
+	make_bundle "$T/b" true
+	bundle_jq "$T/b" '.linux.namespaces += [{"type":"bogus"}]'
+	expect_fail oci run -b "$T/b" bad2
+	expect_contains "$OUT" "bogus"
+}
+
+t_mount_symlink_cannot_escape() {
+	make_bundle "$T/b" true
+	ln -s ../../../../../../../tmp/hutch-escape-$$ "$T/b/rootfs/esc"
+	bundle_jq "$T/b" '.mounts += [{"destination":"/esc","type":"tmpfs","source":"tmpfs"}]'
+	oci run -b "$T/b" esc || true
+	[ ! -e /tmp/hutch-escape-$$ ] || { rm -rf /tmp/hutch-escape-$$; fail "mount escaped the rootfs"; }
+}
+
+t_missing_executable() {
+	make_bundle "$T/b" /no/such/program
+	expect_fail oci run -b "$T/b" nox
+	expect_contains "$OUT" "/no/such/program"
+	[ -z "$(ls "$R" 2>/dev/null)" ] || fail "state left behind"
+}
+
+run_tests
+rm -rf "$R"
