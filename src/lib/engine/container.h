@@ -21,6 +21,7 @@ struct create_opts {
 	unsigned preserve_fds; /* fds 3..3+n-1 are passed to the container */
 	bool keep_pty;         /* terminal without console socket: hand the master to the caller */
 	const char *sysfs_cgroup; /* NULL = /sys/fs/cgroup (tests point elsewhere) */
+	const struct spec *spec;  /* if set, used instead of <bundle>/config.json (borrowed) */
 };
 
 struct created {

@@ -38,7 +38,8 @@ struct create_run {
 	const char *root;
 	const char *id;
 	const struct create_opts *opts;
-	struct spec *spec;
+	const struct spec *spec;
+	struct spec *own_spec; /* what we loaded from the bundle, if not given */
 	char *rootfs;
 	struct seccomp_program *seccomp;
 	struct cgroup *cgroup;
@@ -58,8 +59,8 @@ static void run_release(struct create_run *c)
 		seccomp_program_free(c->seccomp);
 	if (c->cgroup)
 		cgroup_free(c->cgroup);
-	if (c->spec)
-		spec_free(c->spec);
+	if (c->own_spec)
+		spec_free(c->own_spec);
 	free(c->rootfs);
 	safe_close(c->dirfd);
 	safe_close(c->lockfd);
@@ -408,7 +409,14 @@ static int create_locked(struct create_run *c, struct hutch_err *err)
 
 static int check_bundle(struct create_run *c, struct hutch_err *err)
 {
-	int r = spec_load_bundle(c->opts->bundle, &c->spec, err);
+	int r = 0;
+	if (c->opts->spec) {
+		c->spec = c->opts->spec;
+		r = spec_validate(c->spec, err);
+	} else {
+		r = spec_load_bundle(c->opts->bundle, &c->own_spec, err);
+		c->spec = c->own_spec;
+	}
 	if (r < 0)
 		return r;
 	if (!c->spec->has_process)

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * hutch: run untrusted commands in sandboxes.
+ *   hutch [--root DIR] run [options] [--] CMD [ARG...]
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "hutch.h"
+#include "path.h"
+
+struct hutch_globals g;
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "run", cmd_run, "run a command in a new sandbox, then remove it" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hutch [--root DIR] COMMAND [options] [--] ...\n\n"
+		   "Runs untrusted programs in Linux sandboxes: the host's root read-only, the\n"
+		   "current directory at /work, no network, no capabilities, a seccomp profile,\n"
+		   "resource limits and a filtered environment, unless options say otherwise.\n\n"
+		   "Global options:\n"
+		   "  --root DIR    state directory (default /run/hutch/sandboxes, or\n"
+		   "                $XDG_RUNTIME_DIR/hutch/sandboxes when not root)\n"
+		   "  -h, --help, --version\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'hutch COMMAND --help' for a command's options.\n");
+}
+
+const char *hutch_agent_binary(void)
+{
+	static char found[PATH_MAX];
+	const char *env = getenv("HUTCH_AGENT");
+	if (env && *env)
+		return env;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			/* Installed side by side, or the build tree (src/cli/hutch → src/agent). */
+			const char *rel[] = { "hutch-agent", "../../agent/hutch-agent",
+					      "../libexec/hutch/hutch-agent" };
+			for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
+				char cand[PATH_MAX + 64];
+				snprintf(cand, sizeof(cand), "%s/%s", self, rel[i]);
+				if (access(cand, X_OK) == 0)
+					return realpath(cand, found);
+			}
+		}
+	}
+	snprintf(found, sizeof(found), "%s/hutch/hutch-agent", HUTCH_LIBEXECDIR);
+	return access(found, X_OK) == 0 ? found : NULL;
+}
+
+static char *default_root(void)
+{
+	if (geteuid() == 0)
+		return strdup("/run/hutch/sandboxes");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *r = NULL;
+	if (xdg && *xdg)
+		return path_join(xdg, "hutch/sandboxes");
+	if (asprintf(&r, "/tmp/hutch-%u/sandboxes", (unsigned)geteuid()) < 0)
+		return NULL;
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ 0 },
+	};
+	log_set_prefix("hutch");
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			g.root = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'v':
+			printf("hutch %s\n", HUTCH_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return HUTCH_EXIT_USAGE;
+		}
+	}
+	_cleanup_free_ char *root = NULL;
+	if (!g.root)
+		g.root = root = default_root();
+	if (optind >= argc) {
+		usage(stderr);
+		return HUTCH_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			int first = optind;
+			optind = 0;
+			return commands[i].run(argc - first, argv + first);
+		}
+	}
+	log_error("unknown command '%s' (see hutch --help)", argv[optind]);
+	return HUTCH_EXIT_USAGE;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Starting and removing a sandbox (engine container + agent connection). */
+#pragma once
+
+#include "hutch/hutch.h"
+#include "spec/spec.h"
+
+#define SANDBOX_ID_MAX 32
+/* Exit code when the command ran past its timeout (as timeout(1)). */
+#define SANDBOX_EXIT_TIMEOUT 124
+
+/* A fresh random id "sb-xxxxxxxxxxxx". */
+void sandbox_new_id(char ret[SANDBOX_ID_MAX]);
+
+/*
+ * Creates and starts sandbox id under root from spec (built by sandbox_build_spec), and
+ * connects to its agent. On failure nothing is left behind.
+ */
+int sandbox_start(const char *root, const char *id, const struct spec *spec,
+		  struct hutch_agent **ret, struct hutch_err *err);
+
+/* Stops and removes a sandbox: every process killed, cgroups and state removed. */
+void sandbox_cleanup(const char *root, const char *id);
+
+/* Shell-style exit code of a finished command: code, 128+signal, or 124 on timeout. */
+int sandbox_exit_code(const struct hutch_exit *e);

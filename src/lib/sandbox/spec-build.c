@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Sandbox options → OCI spec, built directly in C (no JSON on the start path). Every string
+ * is its own allocation so spec_free() releases the result like a parsed one.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "engine/ns.h"
+#include "err.h"
+#include "fileio.h"
+#include "path.h"
+#include "sandbox/sandbox.h"
+#include "security/profile.h"
+#include "security/security.h"
+#include "strv.h"
+
+#define DEFAULT_MEMORY (1LL << 30)
+#define DEFAULT_PIDS 512
+#define DEFAULT_CPUS 1.0
+#define CPU_PERIOD 100000
+#define MAX_USER_MOUNTS 64
+
+/* Appends a mount; options is a comma-separated list. */
+static int add_mount(struct spec *s, const char *dst, const char *type, const char *src,
+		     const char *options)
+{
+	struct spec_mount *nm = realloc(s->mounts, (s->n_mounts + 1) * sizeof(*nm));
+	if (!nm)
+		return -ENOMEM;
+	s->mounts = nm;
+	struct spec_mount *m = &s->mounts[s->n_mounts];
+	*m = (struct spec_mount){ 0 };
+	m->destination = strdup(dst);
+	m->type = strdup(type);
+	m->source = strdup(src);
+	if (!m->destination || !m->type || !m->source)
+		return -ENOMEM;
+	s->n_mounts++;
+	_cleanup_free_ char *opts = strdup(options);
+	if (!opts)
+		return -ENOMEM;
+	char *save = NULL;
+	for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
+		if (strv_push(&m->options, o) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int add_namespaces(struct spec *s, bool network_host)
+{
+	static const int types[] = { CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,   CLONE_NEWIPC,
+				     CLONE_NEWUTS,  CLONE_NEWNET, CLONE_NEWCGROUP };
+	s->linux.namespaces = calloc(ARRAY_SIZE(types), sizeof(struct spec_namespace));
+	if (!s->linux.namespaces)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		if (network_host && types[i] == CLONE_NEWNET)
+			continue;
+		s->linux.namespaces[s->linux.n_namespaces++].type = types[i];
+	}
+	return 0;
+}
+
+/* One id mapped: the sandbox user → the caller (or the unused sandbox uid, for root). */
+static int add_id_maps(struct spec *s, uint32_t uid, uint32_t gid)
+{
+	bool root = geteuid() == 0;
+	s->linux.uid_mappings = calloc(1, sizeof(struct spec_id_map));
+	s->linux.gid_mappings = calloc(1, sizeof(struct spec_id_map));
+	if (!s->linux.uid_mappings || !s->linux.gid_mappings)
+		return -ENOMEM;
+	s->linux.uid_mappings[0] = (struct spec_id_map){ uid, root ? SANDBOX_HOST_UID : geteuid(), 1 };
+	s->linux.gid_mappings[0] = (struct spec_id_map){ gid, root ? SANDBOX_HOST_UID : getegid(), 1 };
+	s->linux.n_uid_mappings = s->linux.n_gid_mappings = 1;
+	return 0;
+}
+
+static int add_system_mounts(struct spec *s, const struct sandbox_opts *o)
+{
+	int r;
+	if ((r = add_mount(s, "/proc", "proc", "proc", "nosuid,noexec,nodev")) < 0 ||
+	    (r = add_mount(s, "/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k")) < 0 ||
+	    (r = add_mount(s, "/dev/pts", "devpts", "devpts", "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620")) < 0 ||
+	    (r = add_mount(s, "/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k")) < 0 ||
+	    (r = add_mount(s, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev")) < 0 ||
+	    (r = add_mount(s, "/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro")) < 0 ||
+	    (r = add_mount(s, "/tmp", "tmpfs", "tmpfs", "nosuid,nodev,mode=1777,size=268435456")) < 0)
+		return r;
+	if (!o->rootfs) {
+		/* The host's /run holds its sockets (docker, containerd, dbus): never show them. */
+		if ((r = add_mount(s, "/run", "tmpfs", "tmpfs", "nosuid,nodev,mode=755,size=16m")) < 0 ||
+		    (r = add_mount(s, "/var/tmp", "tmpfs", "tmpfs", "nosuid,nodev,mode=1777,size=64m")) < 0)
+			return r;
+	}
+	return add_mount(s, SANDBOX_AGENT_PATH, "bind", o->agent, "bind,ro,nosuid,nodev");
+}
+
+static int add_workspace(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
+{
+	char cwd[4096];
+	const char *ws = o->workspace;
+	if (ws && !*ws)
+		return 0;
+	if (!ws) {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return err_set_errno(err, errno, "current directory");
+		ws = cwd;
+	}
+	struct stat st;
+	if (stat(ws, &st) < 0)
+		return err_set_errno(err, errno, "workspace '%s'", ws);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, ENOTDIR, "workspace '%s' is not a directory", ws);
+	int r = add_mount(s, "/work", "bind", ws, o->read_only ? "rbind,ro,nosuid,nodev" : "rbind,nosuid,nodev");
+	if (r < 0)
+		return err_set(err, -r, "out of memory");
+	if (geteuid() == 0) {
+		/* Show the owner's files as the sandbox user's: on-disk owner → our mapped id. */
+		struct spec_mount *m = &s->mounts[s->n_mounts - 1];
+		m->uid_mappings = calloc(1, sizeof(struct spec_id_map));
+		m->gid_mappings = calloc(1, sizeof(struct spec_id_map));
+		if (!m->uid_mappings || !m->gid_mappings)
+			return err_set(err, ENOMEM, "out of memory");
+		m->uid_mappings[0] = (struct spec_id_map){ st.st_uid, SANDBOX_HOST_UID, 1 };
+		m->gid_mappings[0] = (struct spec_id_map){ st.st_gid, SANDBOX_HOST_UID, 1 };
+		m->n_uid_mappings = m->n_gid_mappings = 1;
+	}
+	return 0;
+}
+
+/* --mount SRC:DST[:ro|rw] */
+static int add_user_mount(struct spec *s, const char *arg, struct hutch_err *err)
+{
+	_cleanup_free_ char *copy = strdup(arg);
+	if (!copy)
+		return err_set(err, ENOMEM, "out of memory");
+	char *src = copy, *dst = strchr(copy, ':');
+	if (!dst)
+		return err_set(err, EINVAL, "--mount '%s': expected SRC:DST[:ro|rw]", arg);
+	*dst++ = '\0';
+	char *mode = strchr(dst, ':');
+	if (mode)
+		*mode++ = '\0';
+	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
+		return err_set(err, EINVAL, "--mount '%s': mode must be ro or rw, not '%s'", arg, mode);
+	if (!path_is_normalized_absolute(dst))
+		return err_set(err, EINVAL, "--mount '%s': destination must be an absolute path without '..'", arg);
+	_cleanup_free_ char *real = realpath(src, NULL);
+	if (!real)
+		return err_set_errno(err, errno, "--mount '%s': source '%s'", arg, src);
+	bool ro = mode && strcmp(mode, "ro") == 0;
+	int r = add_mount(s, dst, "bind", real, ro ? "rbind,ro,nosuid,nodev" : "rbind,nosuid,nodev");
+	return r < 0 ? err_set(err, -r, "out of memory") : 0;
+}
+
+/* --tmpfs DST[:opts] */
+static int add_user_tmpfs(struct spec *s, const char *arg, struct hutch_err *err)
+{
+	_cleanup_free_ char *copy = strdup(arg);
+	if (!copy)
+		return err_set(err, ENOMEM, "out of memory");
+	char *opts = strchr(copy, ':');
+	if (opts)
+		*opts++ = '\0';
+	if (!path_is_normalized_absolute(copy))
+		return err_set(err, EINVAL, "--tmpfs '%s': destination must be an absolute path", arg);
+	char all[512];
+	snprintf(all, sizeof(all), "nosuid,nodev,mode=1777%s%s", opts ? "," : "", opts ? opts : "size=64m");
+	int r = add_mount(s, copy, "tmpfs", "tmpfs", all);
+	return r < 0 ? err_set(err, -r, "out of memory") : 0;
+}
+
+static int add_masks(struct spec *s)
+{
+	static const char *const masked[] = { "/proc/acpi", "/proc/asound", "/proc/kcore",
+		"/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+		"/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+		"/proc/sysrq-trigger" };
+	static const char *const ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys" };
+	for (size_t i = 0; i < ARRAY_SIZE(masked); i++)
+		if (strv_push(&s->linux.masked_paths, masked[i]) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(ro); i++)
+		if (strv_push(&s->linux.readonly_paths, ro[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int add_limits(struct spec *s, const struct sandbox_opts *o)
+{
+	struct spec_resources *res = &s->linux.resources;
+	s->linux.has_resources = true;
+	res->pids_limit = o->pids ? o->pids : DEFAULT_PIDS;
+	res->has_memory = true;
+	res->memory = (struct spec_memory){ .limit = o->memory ? o->memory : DEFAULT_MEMORY,
+					    .reservation = SPEC_UNSET, .swap = SPEC_UNSET,
+					    .kernel = SPEC_UNSET, .kernel_tcp = SPEC_UNSET,
+					    .swappiness = SPEC_UNSET };
+	/* Swap counts against the same limit: a sandbox cannot page its way past it. */
+	res->memory.swap = res->memory.limit;
+	double cpus = o->cpus ? o->cpus : DEFAULT_CPUS;
+	res->has_cpu = true;
+	res->cpu = (struct spec_cpu){ .shares = SPEC_UNSET, .quota = SPEC_UNSET, .burst = SPEC_UNSET,
+				      .period = SPEC_UNSET, .realtime_runtime = SPEC_UNSET,
+				      .realtime_period = SPEC_UNSET, .idle = SPEC_UNSET };
+	if (cpus > 0) {
+		res->cpu.period = CPU_PERIOD;
+		res->cpu.quota = (int64_t)(cpus * CPU_PERIOD);
+	}
+	s->process.rlimits = calloc(2, sizeof(struct spec_rlimit));
+	if (!s->process.rlimits)
+		return -ENOMEM;
+	s->process.rlimits[0] = (struct spec_rlimit){ RLIMIT_NOFILE, 4096, 4096 };
+	s->process.rlimits[1] = (struct spec_rlimit){ RLIMIT_CORE, 0, 0 };
+	s->process.n_rlimits = 2;
+	return 0;
+}
+
+static int add_caps(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
+{
+	s->process.has_caps = true;
+	for (size_t i = 0; o->cap_add && o->cap_add[i]; i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s%s",
+			 strncasecmp(o->cap_add[i], "CAP_", 4) == 0 ? "" : "CAP_", o->cap_add[i]);
+		for (char *p = name; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		int cap = cap_from_spec_name(name);
+		if (cap < 0)
+			return err_set(err, EINVAL, "--cap-add: unknown capability '%s'", o->cap_add[i]);
+		uint64_t bit = 1ULL << cap;
+		s->process.caps.bounding |= bit;
+		s->process.caps.effective |= bit;
+		s->process.caps.permitted |= bit;
+		s->process.caps.inheritable |= bit;
+		s->process.caps.ambient |= bit; /* so the agent's children keep it */
+	}
+	return 0;
+}
+
+static int add_seccomp(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
+{
+	if (o->seccomp && strcmp(o->seccomp, "unconfined") == 0)
+		return 0;
+	if (!o->seccomp) {
+		int r = seccomp_default_profile(&s->linux.seccomp);
+		return r < 0 ? err_set_errno(err, -r, "default seccomp profile") : 0;
+	}
+	/* A profile file: the linux.seccomp object of a config.json, as Docker takes it. */
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = read_file_at(AT_FDCWD, o->seccomp, SPEC_MAX_FILE_SIZE, &buf, &len);
+	if (r < 0)
+		return err_set_errno(err, -r, "--seccomp '%s'", o->seccomp);
+	_cleanup_free_ char *wrapped = NULL;
+	if (asprintf(&wrapped, "{\"ociVersion\":\"1.2.0\",\"linux\":{\"seccomp\":%s}}", buf) < 0)
+		return err_set(err, ENOMEM, "out of memory");
+	_cleanup_spec_ struct spec *tmp = NULL;
+	if ((r = spec_parse(wrapped, strlen(wrapped), &tmp, err)) < 0)
+		return err_prefix(err, "--seccomp '%s'", o->seccomp);
+	s->linux.seccomp = TAKE_PTR(tmp->linux.seccomp);
+	return 0;
+}
+
+static int set_process(struct spec *s, const struct sandbox_opts *o)
+{
+	struct spec_process *p = &s->process;
+	s->has_process = true;
+	p->no_new_privileges = true;
+	p->user.uid = o->has_user ? o->uid : 0;
+	p->user.gid = o->has_user ? o->gid : 0;
+	const char *args[] = { SANDBOX_AGENT_PATH, "--fd", "3", "--stop-timeout", "2", NULL };
+	for (size_t i = 0; args[i]; i++)
+		if (strv_push(&p->args, args[i]) < 0)
+			return -ENOMEM;
+	if (strv_push(&p->env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+		return -ENOMEM;
+	p->cwd = strdup("/");
+	return p->cwd ? 0 : -ENOMEM;
+}
+
+static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
+{
+	int r;
+	s->oci_version = strdup("1.2.0");
+	s->root_path = strdup(o->rootfs ? o->rootfs : "/");
+	s->root_readonly = true;
+	s->hostname = strdup(o->hostname ? o->hostname : "hutch");
+	s->has_linux = true;
+	s->linux.rootfs_propagation = strdup("rprivate");
+	if (!s->oci_version || !s->root_path || !s->hostname || !s->linux.rootfs_propagation)
+		return err_set(err, ENOMEM, "out of memory");
+	if (set_process(s, o) < 0 || add_namespaces(s, o->network_host) < 0 ||
+	    add_id_maps(s, s->process.user.uid, s->process.user.gid) < 0 ||
+	    add_system_mounts(s, o) < 0 || add_masks(s) < 0 || add_limits(s, o) < 0)
+		return err_set(err, ENOMEM, "out of memory");
+	if ((r = add_workspace(s, o, err)) < 0)
+		return r;
+	size_t n = strv_length(o->mounts) + strv_length(o->tmpfs);
+	if (n > MAX_USER_MOUNTS)
+		return err_set(err, E2BIG, "too many mounts (%zu, at most %d)", n, MAX_USER_MOUNTS);
+	for (size_t i = 0; o->mounts && o->mounts[i]; i++)
+		if ((r = add_user_mount(s, o->mounts[i], err)) < 0)
+			return r;
+	for (size_t i = 0; o->tmpfs && o->tmpfs[i]; i++)
+		if ((r = add_user_tmpfs(s, o->tmpfs[i], err)) < 0)
+			return r;
+	if ((r = add_caps(s, o, err)) < 0 || (r = add_seccomp(s, o, err)) < 0)
+		return r;
+	return spec_validate(s, err);
+}
+
+int sandbox_build_spec(const struct sandbox_opts *o, struct spec **ret, struct hutch_err *err)
+{
+	if (!o->agent)
+		return err_set(err, EINVAL, "no hutch-agent binary");
+	struct spec *s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(err, ENOMEM, "out of memory");
+	s->linux.resources.pids_limit = SPEC_UNSET;
+	int r = build(s, o, err);
+	if (r < 0) {
+		spec_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+int sandbox_parse_size(const char *str, int64_t *ret)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(str, &end, 10);
+	if (end == str || errno || v < 0)
+		return -EINVAL;
+	int64_t mult = 1;
+	switch (*end) {
+	case 'k': case 'K': mult = 1LL << 10; end++; break;
+	case 'm': case 'M': mult = 1LL << 20; end++; break;
+	case 'g': case 'G': mult = 1LL << 30; end++; break;
+	case 't': case 'T': mult = 1LL << 40; end++; break;
+	}
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || v > INT64_MAX / mult)
+		return -EINVAL;
+	*ret = v * mult;
+	return 0;
+}
