@@ -29,6 +29,7 @@
 #include "engine/sync.h"
 #include "err.h"
 #include "fileio.h"
+#include "fs/rootfs.h"
 #include "path.h"
 #include "security/security.h"
 #include "strv.h"
@@ -50,6 +51,7 @@ struct create_run {
 	pid_t child; /* what we cloned */
 	pid_t init;  /* the container init (the child, or its child) */
 	int pty_master;
+	int *source_fds; /* detached bind sources, with a user namespace */
 	struct container_state state;
 };
 
@@ -67,6 +69,7 @@ static void run_release(struct create_run *c)
 	safe_close(c->start_fd);
 	safe_close(c->sync_fd);
 	safe_close(c->pty_master);
+	rootfs_source_fds_free(c->source_fds, c->spec ? c->spec->n_mounts : 0);
 	container_state_release(&c->state);
 }
 
@@ -301,6 +304,7 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 			.rootfs = c->rootfs, .cgroup = c->cgroup, .seccomp = c->seccomp,
 			.sync_fd = sp[1], .start_fd = c->start_fd, .clone_flags = clone_flags,
 			.new_flags = new_flags, .join_flags = join_flags,
+			.source_fds = c->source_fds,
 		};
 		init_main(&ic);
 	}
@@ -396,6 +400,10 @@ static int create_locked(struct create_run *c, struct hutch_err *err)
 		return r;
 	if (chdir(c->opts->bundle) < 0)
 		return err_set_errno(err, errno, "chdir to bundle '%s'", c->opts->bundle);
+	/* In a user namespace the child may not reach the sources: we open them for it. */
+	if (spec_find_namespace(c->spec, CLONE_NEWUSER) &&
+	    (r = rootfs_open_sources(c->spec, &c->source_fds, err)) < 0)
+		return r;
 	if ((r = spawn_init(c, err)) < 0)
 		return r;
 	c->state.pid = c->init;

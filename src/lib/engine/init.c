@@ -144,15 +144,24 @@ static int make_late_namespaces(struct init_ctx *c, struct hutch_err *err)
 	return 0;
 }
 
-/* Becomes uid/gid 0 of a fresh user namespace, so files we create have a mapped owner. */
+/* The id to act as in a fresh user namespace: 0 if mapped, else the first mapped one. */
+static int mapped_id(const struct spec_id_map *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i].container_id == 0)
+			return 0;
+	return n ? (int)m[0].container_id : -1;
+}
+
+/* Becomes a mapped uid/gid of a fresh user namespace, so files we create have an owner. */
 static void become_ns_root(const struct spec *s)
 {
-	for (size_t i = 0; i < s->linux.n_gid_mappings; i++)
-		if (s->linux.gid_mappings[i].container_id == 0)
-			(void)!setresgid(0, 0, 0);
-	for (size_t i = 0; i < s->linux.n_uid_mappings; i++)
-		if (s->linux.uid_mappings[i].container_id == 0)
-			(void)!setresuid(0, 0, 0);
+	int gid = mapped_id(s->linux.gid_mappings, s->linux.n_gid_mappings);
+	int uid = mapped_id(s->linux.uid_mappings, s->linux.n_uid_mappings);
+	if (gid >= 0)
+		(void)!setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid);
+	if (uid >= 0)
+		(void)!setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid);
 }
 
 static int set_names(const struct spec *s, struct hutch_err *err)
@@ -237,6 +246,7 @@ static int prepare(struct init_ctx *c, char **ret_exe, struct hutch_err *err)
 		.no_pivot = c->opts->no_pivot,
 		.before_pivot = request_create_hooks,
 		.userdata = c,
+		.source_fds = c->source_fds,
 	};
 	if ((c->new_flags | c->join_flags) & CLONE_NEWNS) {
 		if ((r = rootfs_setup(&rc, err)) < 0)

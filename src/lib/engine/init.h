@@ -23,6 +23,7 @@ struct init_ctx {
 	int clone_flags; /* namespaces the clone already made */
 	int new_flags;   /* namespaces to create */
 	int join_flags;  /* namespaces to join by path (pid is joined by the parent) */
+	const int *source_fds; /* see struct rootfs_ctx */
 };
 
 /* The container child: sets everything up, waits for start, execs. Never returns. */

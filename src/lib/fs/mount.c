@@ -221,11 +221,12 @@ static int fs_new(const struct spec_mount *m, const struct mount_opts *o, char *
 
 /* Bind: clone the source, then set only what the options name (flags locked by a parent
  * user namespace are never touched, so "ro" on a nosuid source just works). */
-static int bind_new(const struct spec_mount *m, const struct mount_opts *o)
+static int bind_new(const struct spec_mount *m, const struct mount_opts *o, int preopened)
 {
 	if (!m->source)
 		return -EINVAL;
-	int mfd = fs_clone_tree(AT_FDCWD, m->source, o->rbind);
+	int mfd = preopened >= 0 ? fcntl(preopened, F_DUPFD_CLOEXEC, 3)
+				 : fs_clone_tree(AT_FDCWD, m->source, o->rbind);
 	if (mfd < 0)
 		return mfd;
 	uint64_t set = mount_flags_to_attr(o->flags);
@@ -238,6 +239,15 @@ static int bind_new(const struct spec_mount *m, const struct mount_opts *o)
 		}
 	}
 	return mfd;
+}
+
+/* The runtime's detached copy of this mount's source, if it made one (-1 otherwise). */
+static int preopened_source(const struct rootfs_ctx *ctx, const struct spec_mount *m)
+{
+	const struct spec *s = ctx->spec;
+	if (!ctx->source_fds || m < s->mounts || m >= s->mounts + s->n_mounts)
+		return -1;
+	return ctx->source_fds[m - s->mounts];
 }
 
 static bool is_bind(const struct spec_mount *m, const struct mount_opts *o)
@@ -301,7 +311,7 @@ static int finish(int mfd, int rootfd, const struct rootfs_ctx *ctx, const struc
 		if (r < 0)
 			return err_set_errno(err, -r, "recursive attributes");
 	}
-	if (o->idmap) {
+	if (o->idmap && preopened_source(ctx, m) < 0) {
 		r = fs_idmap(mfd, ctx, m, o, err);
 		if (r < 0)
 			return r;
@@ -389,7 +399,7 @@ static int mount_dispatch(int rootfd, const struct rootfs_ctx *ctx, const struct
 	if (is_bind(m, o)) {
 		if (!m->source || !*m->source)
 			return err_set(err, EINVAL, "bind mount without a source");
-		mfd = bind_new(m, o);
+		mfd = bind_new(m, o, preopened_source(ctx, m));
 	} else {
 		if (!m->type || !*m->type)
 			return err_set(err, EINVAL, "no type and not a bind mount");
@@ -402,7 +412,7 @@ static int mount_dispatch(int rootfd, const struct rootfs_ctx *ctx, const struct
 			struct mount_opts bo = *o;
 			b.source = (char *)fb;
 			bo.rbind = true;
-			mfd = bind_new(&b, &bo);
+			mfd = bind_new(&b, &bo, -1);
 			log[0] = '\0';
 		}
 	}
@@ -425,4 +435,48 @@ int fs_mount_one(int rootfd, const struct rootfs_ctx *ctx, const struct spec_mou
 	if (r < 0)
 		return err_prefix(err, "mount '%s' on '%s'", what, m->destination);
 	return 0;
+}
+
+int rootfs_open_sources(const struct spec *s, int **ret, struct hutch_err *err)
+{
+	int *fds = malloc((s->n_mounts ? s->n_mounts : 1) * sizeof(int));
+	if (!fds)
+		return err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->n_mounts; i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		struct mount_opts o;
+		int r = mount_opts_parse(m->options, &o, err);
+		if (r < 0) {
+			rootfs_source_fds_free(fds, s->n_mounts);
+			return err_prefix(err, "mount on '%s'", m->destination);
+		}
+		bool bind = is_bind(m, &o) && !(o.flags & MS_REMOUNT) && m->source && *m->source;
+		if (bind) {
+			fds[i] = fs_clone_tree(AT_FDCWD, m->source, o.rbind);
+			if (fds[i] < 0)
+				r = err_set_errno(err, -fds[i], "open source");
+		}
+		/* Id maps are host ids: only here, outside the container's user namespace, can
+		 * they be written as they are. */
+		if (r >= 0 && bind && o.idmap) {
+			struct rootfs_ctx ictx = { .spec = s };
+			r = fs_idmap(fds[i], &ictx, m, &o, err);
+		}
+		mount_opts_release(&o);
+		if (r < 0) {
+			rootfs_source_fds_free(fds, s->n_mounts);
+			return err_prefix(err, "mount '%s' on '%s'", m->source, m->destination);
+		}
+	}
+	*ret = fds;
+	return 0;
+}
+
+void rootfs_source_fds_free(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		safe_close(fds[i]);
+	free(fds);
 }

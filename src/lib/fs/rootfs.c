@@ -208,6 +208,16 @@ int rootfs_setup(const struct rootfs_ctx *ctx, struct hutch_err *err)
 	_cleanup_close_ int rootfd = bind_rootfs(ctx->rootfs, err);
 	if (rootfd < 0)
 		return rootfd;
+	if (s->root_readonly) {
+		/*
+		 * Mounts that were already below the rootfs (the host's /home, /boot... when the
+		 * root is the host's "/") come along with the recursive bind: make them all
+		 * read-only now, before the spec's own mounts are added on top.
+		 */
+		struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+		if (mount_setattr(rootfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+			return err_set_errno(err, errno, "read-only root");
+	}
 	r = mounts_and_dev(rootfd, ctx, err);
 	if (r < 0)
 		return r;

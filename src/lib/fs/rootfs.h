@@ -50,7 +50,19 @@ struct rootfs_ctx {
 	 */
 	int (*before_pivot)(void *userdata, struct hutch_err *err);
 	void *userdata;
+	/*
+	 * Optional, one per spec mount: a detached copy (open_tree OPEN_TREE_CLONE) of a bind
+	 * mount's source made by the runtime before the clone, -1 for other mounts. With a user
+	 * namespace the child may not be able to reach the source path (a 0700 parent dir owned
+	 * by the host's root); the runtime can.
+	 */
+	const int *source_fds;
 };
+
+/* Makes ctx->source_fds for a spec: detached trees of its bind sources (relative ones from
+ * the current directory). *ret has spec->n_mounts entries; free with rootfs_source_fds_free. */
+int rootfs_open_sources(const struct spec *s, int **ret, struct hutch_err *err);
+void rootfs_source_fds_free(int *fds, size_t n);
 
 /* Does everything above; on return the calling process's root is the container's. */
 int rootfs_setup(const struct rootfs_ctx *ctx, struct hutch_err *err);

@@ -90,6 +90,7 @@ static int add_system_mounts(struct spec *s, const struct sandbox_opts *o)
 	    (r = add_mount(s, "/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k")) < 0 ||
 	    (r = add_mount(s, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev")) < 0 ||
 	    (r = add_mount(s, "/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro")) < 0 ||
+	    (r = add_mount(s, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid,noexec,nodev,relatime,ro")) < 0 ||
 	    (r = add_mount(s, "/tmp", "tmpfs", "tmpfs", "nosuid,nodev,mode=1777,size=268435456")) < 0)
 		return r;
 	if (!o->rootfs) {
@@ -117,10 +118,14 @@ static int add_workspace(struct spec *s, const struct sandbox_opts *o, struct hu
 		return err_set_errno(err, errno, "workspace '%s'", ws);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(err, ENOTDIR, "workspace '%s' is not a directory", ws);
-	int r = add_mount(s, "/work", "bind", ws, o->read_only ? "rbind,ro,nosuid,nodev" : "rbind,nosuid,nodev");
+	bool idmap = geteuid() == 0;
+	char opts[64];
+	snprintf(opts, sizeof(opts), "rbind,nosuid,nodev%s%s", o->read_only ? ",ro" : "",
+		 idmap ? ",idmap" : "");
+	int r = add_mount(s, "/work", "bind", ws, opts);
 	if (r < 0)
 		return err_set(err, -r, "out of memory");
-	if (geteuid() == 0) {
+	if (idmap) {
 		/* Show the owner's files as the sandbox user's: on-disk owner → our mapped id. */
 		struct spec_mount *m = &s->mounts[s->n_mounts - 1];
 		m->uid_mappings = calloc(1, sizeof(struct spec_id_map));
@@ -132,6 +137,31 @@ static int add_workspace(struct spec *s, const struct sandbox_opts *o, struct hu
 		m->n_uid_mappings = m->n_gid_mappings = 1;
 	}
 	return 0;
+}
+
+static bool s_root_is_host(const struct spec *s)
+{
+	return strcmp(s->root_path, "/") == 0;
+}
+
+/* Directories that are fresh mounts in every sandbox, where a mount point can be created. */
+static bool writable_area(const char *dst)
+{
+	static const char *const areas[] = { "/work/", "/tmp/", "/dev/", "/run/", "/var/tmp/" };
+	for (size_t i = 0; i < ARRAY_SIZE(areas); i++)
+		if (strncmp(dst, areas[i], strlen(areas[i])) == 0)
+			return true;
+	return false;
+}
+
+/* A mount point missing from the host's read-only root cannot be created: say so early. */
+static int check_mount_point(const struct spec *s, const char *flag, const char *arg,
+			     const char *dst, struct hutch_err *err)
+{
+	if (!s_root_is_host(s) || writable_area(dst) || access(dst, F_OK) == 0)
+		return 0;
+	return err_set(err, ENOENT, "%s '%s': '%s' does not exist in the read-only host root "
+		       "(use an existing directory, or one under /work or /tmp)", flag, arg, dst);
 }
 
 /* --mount SRC:DST[:ro|rw] */
@@ -154,8 +184,11 @@ static int add_user_mount(struct spec *s, const char *arg, struct hutch_err *err
 	_cleanup_free_ char *real = realpath(src, NULL);
 	if (!real)
 		return err_set_errno(err, errno, "--mount '%s': source '%s'", arg, src);
+	int r = check_mount_point(s, "--mount", arg, dst, err);
+	if (r < 0)
+		return r;
 	bool ro = mode && strcmp(mode, "ro") == 0;
-	int r = add_mount(s, dst, "bind", real, ro ? "rbind,ro,nosuid,nodev" : "rbind,nosuid,nodev");
+	r = add_mount(s, dst, "bind", real, ro ? "rbind,ro,nosuid,nodev" : "rbind,nosuid,nodev");
 	return r < 0 ? err_set(err, -r, "out of memory") : 0;
 }
 
@@ -170,9 +203,12 @@ static int add_user_tmpfs(struct spec *s, const char *arg, struct hutch_err *err
 		*opts++ = '\0';
 	if (!path_is_normalized_absolute(copy))
 		return err_set(err, EINVAL, "--tmpfs '%s': destination must be an absolute path", arg);
+	int r = check_mount_point(s, "--tmpfs", arg, copy, err);
+	if (r < 0)
+		return r;
 	char all[512];
 	snprintf(all, sizeof(all), "nosuid,nodev,mode=1777%s%s", opts ? "," : "", opts ? opts : "size=64m");
-	int r = add_mount(s, copy, "tmpfs", "tmpfs", all);
+	r = add_mount(s, copy, "tmpfs", "tmpfs", all);
 	return r < 0 ? err_set(err, -r, "out of memory") : 0;
 }
 

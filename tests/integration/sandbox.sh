@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# `hutch run`: the defaults a sandbox gets with no flags, each option, and bad input.
+. "$(dirname "$0")/lib.sh"
+
+R=/tmp/hutch-sandbox-root-$$
+hutch() { timeout 60 "$HUTCH" --root "$R" "$@"; }
+# Every test runs in its own workspace.
+ws() { mkdir -p "$T/ws" && cd "$T/ws"; }
+
+t_default_identity_and_hostname() {
+	ws
+	out=$(hutch run -- sh -c 'id -u; id -g; hostname; pwd')
+	expect_eq "$(echo "$out" | tr '\n' ' ')" "0 0 hutch /work "
+}
+
+t_exit_codes() {
+	ws
+	set +e
+	hutch run -- sh -c 'exit 3'; expect_eq $? 3 "exit code"
+	hutch run -- sh -c 'kill -TERM $$'; expect_eq $? 143 "signal exit code"
+	hutch run -- no-such-command-xyz 2>/dev/null; expect_eq $? 127 "not found"
+	hutch run --timeout 0.5 -- sleep 30; expect_eq $? 124 "timeout"
+	set -e
+}
+
+t_stdio_passed_through() {
+	ws
+	expect_eq "$(echo piped | hutch run -- cat)" piped
+	expect_eq "$(hutch run -- sh -c 'echo err >&2' 2>&1 >/dev/null)" err
+}
+
+t_host_root_read_only() {
+	ws
+	out=$(hutch run -- sh -c 'touch /etc/hutch-x 2>&1; touch /usr/hutch-x 2>&1; echo done')
+	expect_contains "$out" "Read-only file system"
+	[ ! -e /etc/hutch-x ] || { rm -f /etc/hutch-x; fail "wrote to the host's /etc"; }
+}
+
+t_workspace_read_write_owned_by_caller() {
+	ws
+	hutch run -- sh -c 'echo data > /work/made; mkdir /work/dir'
+	expect_eq "$(cat "$T/ws/made")" data
+	expect_eq "$(stat -c %u "$T/ws/made")" "$(id -u)" "file owned by the caller on the host"
+}
+
+t_tmp_is_private_tmpfs() {
+	ws
+	touch /tmp/hutch-host-marker-$$
+	out=$(hutch run -- sh -c 'ls /tmp | wc -l; echo x > /tmp/f && cat /tmp/f')
+	rm -f /tmp/hutch-host-marker-$$
+	expect_eq "$(echo "$out" | tr '\n' ' ')" "0 x "
+}
+
+t_secrets_not_readable() {
+	ws
+	out=$(hutch run -- sh -c 'cat /etc/shadow 2>&1; ls /root 2>&1; ls /run | wc -l')
+	expect_contains "$out" "Permission denied"
+	expect_eq "$(echo "$out" | tail -1)" 0 "/run is hidden"
+}
+
+t_no_network_but_loopback() {
+	ws
+	expect_eq "$(hutch run -- sh -c 'ls /sys/class/net' | tr '\n' ' ')" "lo "
+}
+
+t_network_host() {
+	ws
+	n_host=$(ls /sys/class/net | wc -l)
+	n_in=$(hutch run --network host -- sh -c 'ls /sys/class/net | wc -l')
+	expect_eq "$n_in" "$n_host"
+}
+
+t_no_capabilities_and_no_new_privs() {
+	ws
+	out=$(hutch run -- sh -c 'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status' | awk '{print $2}' | tr '\n' ' ')
+	expect_eq "$out" "0000000000000000 0000000000000000 1 "
+}
+
+t_cap_add() {
+	ws
+	out=$(hutch run --cap-add NET_RAW -- sh -c 'grep CapEff /proc/self/status' | awk '{print $2}')
+	expect_eq "$out" "0000000000002000"
+}
+
+t_seccomp_blocks_namespaces_and_mount() {
+	ws
+	out=$(hutch run -- sh -c 'unshare -U true 2>&1; echo u=$?; mount -t tmpfs x /tmp 2>&1; echo m=$?')
+	expect_contains "$out" "u=1"
+	expect_contains "$out" "permission denied"
+	expect_not_contains "$out" "m=0"
+}
+
+t_pid_namespace_hides_host() {
+	ws
+	n=$(hutch run -- sh -c 'ls -d /proc/[0-9]* | wc -l')
+	[ "$n" -lt 10 ] || fail "sees $n processes"
+}
+
+t_env_filtered() {
+	ws
+	out=$(MY_API_TOKEN=t1 AWS_ACCESS_KEY_ID=a OPENAI_API_KEY=o LANG=C.UTF-8 FOO=bar \
+		hutch run -e SET=1 -- env)
+	expect_not_contains "$out" "MY_API_TOKEN"
+	expect_not_contains "$out" "AWS_ACCESS"
+	expect_not_contains "$out" "OPENAI"
+	expect_not_contains "$out" "FOO=bar"
+	expect_contains "$out" "LANG=C.UTF-8"
+	expect_contains "$out" "SET=1"
+	out=$(FOO=bar MY_TOKEN=x hutch run --env-allow 'FOO' --env-allow 'MY_*' -- env)
+	expect_contains "$out" "FOO=bar"
+	expect_not_contains "$out" "MY_TOKEN" "blocklist wins over allow"
+	out=$(LANG=C hutch run --env-block LANG -- env)
+	expect_not_contains "$out" "LANG="
+}
+
+t_mount_and_tmpfs_options() {
+	ws
+	mkdir -p "$T/data"; echo hostfile >"$T/data/f"
+	out=$(hutch run --mount "$T/data:/mnt:ro" --tmpfs /srv:size=1m -- \
+		sh -c 'cat /mnt/f; touch /mnt/g 2>&1; df -k /srv | tail -1')
+	expect_contains "$out" hostfile
+	expect_contains "$out" "Read-only file system"
+	expect_contains "$out" " 1024 "
+}
+
+t_read_only_workspace() {
+	ws
+	out=$(hutch run --read-only -- sh -c 'touch /work/x 2>&1; echo rc=$?')
+	expect_contains "$out" "Read-only file system"
+}
+
+t_user_hostname_cwd() {
+	ws
+	out=$(hutch run --user 1000:1001 --hostname box --cwd /tmp -- sh -c 'id -u; id -g; hostname; pwd')
+	expect_eq "$(echo "$out" | tr '\n' ' ')" "1000 1001 box /tmp "
+}
+
+t_limits_in_cgroup() {
+	ws
+	out=$(hutch run --memory 64m --pids 50 -- sh -c \
+		'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max')
+	expect_contains "$out" 67108864
+	expect_contains "$out" 50
+}
+
+t_memory_limit_kills() {
+	ws
+	set +e
+	hutch run --memory 32m -- sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived'
+	rc=$?
+	set -e
+	[ "$rc" -ne 0 ] || fail "allocated past the memory limit"
+}
+
+t_pids_limit_stops_fork_bomb() {
+	ws
+	out=$(hutch run --pids 20 --timeout 10 -- sh -c 'for i in $(seq 60); do sleep 5 & done 2>&1 | head -1; echo after')
+	expect_contains "$out" "after"
+}
+
+t_bad_options() {
+	ws
+	set +e
+	hutch run --mount /nonexistent:/x -- true 2>"$T/err"; expect_eq $? 2 "bad mount"
+	expect_contains "$(cat "$T/err")" "/nonexistent"
+	hutch run --mount relative -- true 2>/dev/null; expect_eq $? 2 "mount without DST"
+	hutch run --mount /tmp:/nonexistent-dir -- true 2>"$T/err"; expect_eq $? 2 "mount point missing in read-only root"
+	expect_contains "$(cat "$T/err")" "does not exist"
+	hutch run --workspace /nonexistent -- true 2>"$T/err"; expect_eq $? 2 "missing workspace"
+	expect_contains "$(cat "$T/err")" "workspace"
+	hutch run --cap-add NOPE -- true 2>/dev/null; expect_eq $? 2 "unknown cap"
+	hutch run --memory lots -- true 2>/dev/null; expect_eq $? 2 "bad memory"
+	hutch run --network bridge -- true 2>/dev/null; expect_eq $? 2 "bad network"
+	hutch run 2>/dev/null; expect_eq $? 2 "no command"
+	set -e
+	[ -z "$(ls "$R" 2>/dev/null | grep -v agents)" ] || fail "state left behind"
+}
+
+t_help() {
+	expect_contains "$("$HUTCH" --help)" "run"
+	expect_contains "$("$HUTCH" run --help)" "--memory"
+}
+
+t_interrupt_removes_sandbox() {
+	ws
+	"$HUTCH" --root "$R" run -- sleep 30 &
+	pid=$!
+	sleep 0.5
+	kill -INT $pid
+	set +e; wait $pid; rc=$?; set -e
+	expect_eq "$rc" 130 "interrupted command's exit code"
+	[ -z "$(ls "$R" 2>/dev/null | grep -v agents)" ] || fail "sandbox left behind"
+}
+
+run_tests
+rm -rf "$R"
