@@ -193,5 +193,19 @@ t_interrupt_removes_sandbox() {
 	[ -z "$(ls "$R" 2>/dev/null | grep -v agents)" ] || fail "sandbox left behind"
 }
 
+t_rootless_run() {
+	id hutchtest >/dev/null 2>&1 || useradd -m -s /bin/bash hutchtest 2>/dev/null ||
+		skip "cannot create the unprivileged user 'hutchtest'"
+	[ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)" = 1 ] ||
+		skip "unprivileged user namespaces are disabled"
+	mkdir -p "$T/rl/ws" && chown -R hutchtest "$T/rl" && chmod 755 "$T"
+	out=$(su hutchtest -s /bin/sh -c "cd $T/rl/ws && XDG_RUNTIME_DIR=$T/rl \
+		timeout 60 $HUTCH run -- sh -c 'id -u; echo made > /work/f; grep CapEff /proc/self/status'" 2>&1)
+	expect_eq "$(cat "$T/rl/ws/f")" made
+	expect_eq "$(stat -c %U "$T/rl/ws/f")" hutchtest
+	expect_contains "$out" "0000000000000000"
+	[ -z "$(ls "$T/rl/hutch/sandboxes" 2>/dev/null | grep -v agents)" ] || fail "sandbox left behind"
+}
+
 run_tests
 rm -rf "$R"

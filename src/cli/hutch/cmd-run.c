@@ -342,10 +342,13 @@ int cmd_run(int argc, char **argv)
 	char id[SANDBOX_ID_MAX];
 	sandbox_new_id(id);
 	struct hutch_agent *agent = NULL;
-	if (sandbox_start(g.root, id, spec, &agent, &err) < 0) {
+	bool no_limits = false;
+	if (sandbox_start(g.root, id, spec, &agent, &no_limits, &err) < 0) {
 		log_error("%s", err.msg);
 		return HUTCH_EXIT_SANDBOX;
 	}
+	if (no_limits)
+		log_warn("cgroups are not delegated to this user: memory, pids and CPU limits are not enforced");
 	int r = run_command(&a, agent, id, env, &err);
 	hutch_agent_close(agent);
 	sandbox_cleanup(g.root, id);

@@ -39,8 +39,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: hutch-oci [global options] COMMAND [options] [ID]\n\n"
 		   "An OCI runtime (runc's command line) built on hutch's engine.\n\n"
 		   "Global options:\n"
-		   "  --root DIR           state directory (default /run/hutch, or\n"
-		   "                       $XDG_RUNTIME_DIR/hutch when not root)\n"
+		   "  --root DIR           state directory (default /run/hutch/oci, or\n"
+		   "                       $XDG_RUNTIME_DIR/hutch/oci when not root)\n"
 		   "  --log FILE           write log and errors to FILE\n"
 		   "  --log-format FMT     text (default) or json\n"
 		   "  --debug              log debug messages\n"
@@ -55,12 +55,12 @@ static void usage(FILE *f)
 static char *default_root(void)
 {
 	if (geteuid() == 0)
-		return strdup("/run/hutch");
+		return strdup("/run/hutch/oci");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	if (xdg && *xdg)
-		return path_join(xdg, "hutch");
+		return path_join(xdg, "hutch/oci");
 	char *r = NULL;
-	if (asprintf(&r, "/tmp/hutch-%u", (unsigned)geteuid()) < 0)
+	if (asprintf(&r, "/tmp/hutch-%u/oci", (unsigned)geteuid()) < 0)
 		return NULL;
 	return r;
 }

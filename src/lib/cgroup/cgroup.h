@@ -93,3 +93,12 @@ int cgroup_mount_in_rootfs(struct cgroup *cg, int rootfd, const char *dest, bool
 
 /* The directory of this container in the named controller's hierarchy ("memory", "" for v2). */
 const char *cgroup_path_for(struct cgroup *cg, const char *controller);
+
+/* The host's layout this cgroup was made on. */
+enum cgroup_mode cgroup_get_mode(const struct cgroup *cg);
+/*
+ * An O_PATH fd of the container's cgroup2 directory (owned by cg; -1 if the host has none),
+ * for clone3(CLONE_INTO_CGROUP). On CGROUP_MODE_V2 a child cloned into it needs no
+ * cgroup_enter; on hybrid the v1 hierarchies still do.
+ */
+int cgroup_unified_fd(const struct cgroup *cg);

@@ -22,12 +22,16 @@ struct create_opts {
 	bool keep_pty;         /* terminal without console socket: hand the master to the caller */
 	const char *sysfs_cgroup; /* NULL = /sys/fs/cgroup (tests point elsewhere) */
 	const struct spec *spec;  /* if set, used instead of <bundle>/config.json (borrowed) */
+	/* Unprivileged without delegated cgroups: run without limits instead of failing
+	 * (ret->no_cgroup tells the caller, who should warn). */
+	bool cgroup_best_effort;
 };
 
 struct created {
 	pid_t pid;      /* init pid in our pid namespace */
 	int pty_master; /* with keep_pty, else -1 */
 	bool is_child;  /* pid is our own child (we can waitpid it) */
+	bool no_cgroup; /* cgroup_best_effort applied: no limits are enforced */
 };
 
 /* Creates a container from a bundle and leaves its init waiting for start. */

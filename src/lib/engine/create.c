@@ -369,7 +369,8 @@ static int make_cgroup(struct create_run *c, struct hutch_err *err)
 	if (r >= 0)
 		return 0;
 	/* Rootless without delegated cgroups: runc carries on when no limit was asked for. */
-	if (geteuid() != 0 && (r == -EACCES || r == -EPERM || r == -EROFS) && !l->has_resources) {
+	bool denied = r == -EACCES || r == -EPERM || r == -EROFS;
+	if (geteuid() != 0 && denied && (!l->has_resources || c->opts->cgroup_best_effort)) {
 		c->cgroup = NULL;
 		err_clear(err);
 		return 0;
@@ -400,8 +401,12 @@ static int create_locked(struct create_run *c, struct hutch_err *err)
 		return r;
 	if (chdir(c->opts->bundle) < 0)
 		return err_set_errno(err, errno, "chdir to bundle '%s'", c->opts->bundle);
-	/* In a user namespace the child may not reach the sources: we open them for it. */
-	if (spec_find_namespace(c->spec, CLONE_NEWUSER) &&
+	/*
+	 * In a user namespace the child may not reach the sources (it is no longer the host's
+	 * root): we open them for it. Unprivileged, we cannot (open_tree needs CAP_SYS_ADMIN)
+	 * and need not (the child has our own access rights).
+	 */
+	if (geteuid() == 0 && spec_find_namespace(c->spec, CLONE_NEWUSER) &&
 	    (r = rootfs_open_sources(c->spec, &c->source_fds, err)) < 0)
 		return r;
 	if ((r = spawn_init(c, err)) < 0)
@@ -456,7 +461,8 @@ int container_create(const char *root, const char *id, const struct create_opts 
 		run_release(&c);
 		return err_prefix(err, "container '%s'", id);
 	}
-	*ret = (struct created){ .pid = c.init, .pty_master = TAKE_FD(c.pty_master), .is_child = true };
+	*ret = (struct created){ .pid = c.init, .pty_master = TAKE_FD(c.pty_master), .is_child = true,
+				 .no_cgroup = !c.cgroup };
 	run_release(&c);
 	return 0;
 }

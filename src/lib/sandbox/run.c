@@ -57,14 +57,17 @@ static int make_agent_socket(const char *root, const char *id, struct hutch_err 
 }
 
 int sandbox_start(const char *root, const char *id, const struct spec *spec,
-		  struct hutch_agent **ret, struct hutch_err *err)
+		  struct hutch_agent **ret, bool *ret_no_limits, struct hutch_err *err)
 {
 	int r = make_agent_socket(root, id, err);
 	if (r < 0)
 		return r;
-	struct create_opts co = { .bundle = root, .spec = spec, .preserve_fds = 1 };
+	struct create_opts co = { .bundle = root, .spec = spec, .preserve_fds = 1,
+				  .cgroup_best_effort = true };
 	struct created cr;
 	r = container_create(root, id, &co, &cr, err);
+	if (r >= 0 && cr.no_cgroup && ret_no_limits)
+		*ret_no_limits = true;
 	close(3); /* the agent has it now */
 	if (r < 0)
 		return sandbox_cleanup(root, id), r;

@@ -2,6 +2,8 @@
 /* Starting and removing a sandbox (engine container + agent connection). */
 #pragma once
 
+#include <stdbool.h>
+
 #include "hutch/hutch.h"
 #include "spec/spec.h"
 
@@ -14,10 +16,11 @@ void sandbox_new_id(char ret[SANDBOX_ID_MAX]);
 
 /*
  * Creates and starts sandbox id under root from spec (built by sandbox_build_spec), and
- * connects to its agent. On failure nothing is left behind.
+ * connects to its agent. On failure nothing is left behind. *ret_no_limits (may be NULL) is
+ * set when, unprivileged without delegated cgroups, the limits could not be enforced.
  */
 int sandbox_start(const char *root, const char *id, const struct spec *spec,
-		  struct hutch_agent **ret, struct hutch_err *err);
+		  struct hutch_agent **ret, bool *ret_no_limits, struct hutch_err *err);
 
 /* Stops and removes a sandbox: every process killed, cgroups and state removed. */
 void sandbox_cleanup(const char *root, const char *id);

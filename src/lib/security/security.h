@@ -26,14 +26,34 @@ struct seccomp_program;
  */
 int seccomp_compile(const struct spec_seccomp *s, struct seccomp_program **ret,
 		    struct hutch_err *err);
-/* Installs the filter in the calling thread (flags from the spec: TSYNC, LOG, SPEC_ALLOW). */
+/*
+ * Installs the filter in the calling thread (flags from the spec: TSYNC, LOG, SPEC_ALLOW).
+ * One seccomp(2) call, no allocation: safe in a cloned child. The kernel refuses it (EACCES)
+ * unless the caller has no_new_privs or CAP_SYS_ADMIN in its user namespace: the engine sets
+ * no_new_privs first when the spec asks, and otherwise must load before dropping capabilities.
+ */
 int seccomp_program_load(const struct seccomp_program *p, struct hutch_err *err);
-/* Non-negative listener fd when the profile uses SCMP_ACT_NOTIFY (after load), else -1. */
+/*
+ * Non-negative listener fd when the profile uses SCMP_ACT_NOTIFY (after load), else -1.
+ * The fd is O_CLOEXEC (the kernel makes it so) and stays owned by the program.
+ */
 int seccomp_program_listener_fd(const struct seccomp_program *p);
+/* Like seccomp_program_listener_fd(), but the caller owns the fd afterwards. */
+int seccomp_program_take_listener_fd(struct seccomp_program *p);
+/* Number of BPF instructions (at most BPF_MAXINSNS: seccomp_compile checks). */
+size_t seccomp_program_size(const struct seccomp_program *p);
+/* Frees the program and closes a listener fd it still owns. NULL is fine. */
 void seccomp_program_free(struct seccomp_program *p);
+static inline void seccomp_program_freep(struct seccomp_program **p)
+{
+	seccomp_program_free(*p);
+}
+#define _cleanup_seccomp_program_ __attribute__((cleanup(seccomp_program_freep)))
 
 /* Sets every rlimit of the process spec. */
 int rlimits_apply(const struct spec_process *p, struct hutch_err *err);
+/* The spec name of an RLIMIT_* number ("RLIMIT_NOFILE"), or NULL. */
+const char *rlimit_to_spec_name(int resource);
 /* Writes /proc/self/oom_score_adj if the spec sets it. */
 int oom_score_adj_apply(const struct spec_process *p, struct hutch_err *err);
 
@@ -47,5 +67,7 @@ int identity_apply(const struct spec_process *p, struct hutch_err *err);
 
 /* Turns a capability name ("CAP_SYS_ADMIN") into its number; -EINVAL if unknown. */
 int cap_from_spec_name(const char *name);
+/* The spec name of a capability number ("CAP_CHOWN"), or NULL if this table has none. */
+const char *cap_to_spec_name(int cap);
 /* The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap). */
 int cap_last_cap(void);

@@ -23,6 +23,9 @@
 
 #include "hutch/hutch.h"
 
+/* GNU C predefines `linux` as 1, which would break the field struct spec.linux below. */
+#undef linux
+
 #define SPEC_UNSET INT64_MIN
 
 /* Hard limits on what a config may ask for. */
@@ -30,6 +33,12 @@
 #define SPEC_MAX_JSON_DEPTH 32
 #define SPEC_MAX_ARRAY 4096 /* entries in any one array (mounts, env, args, rules...) */
 #define SPEC_MAX_STRING (64u << 10)
+/*
+ * json-c builds its whole tree before we see it, and a 4 MiB document of "{}," would cost it a
+ * gigabyte: these cap the tree itself (objects and arrays; values in all).
+ */
+#define SPEC_MAX_JSON_CONTAINERS (32u << 10)
+#define SPEC_MAX_JSON_VALUES (128u << 10)
 
 struct spec_id_map {
 	uint32_t container_id;
@@ -94,6 +103,17 @@ struct spec_caps {
 	uint64_t ambient;
 };
 
+/* process.scheduler (OCI 1.2): names already turned into numbers. */
+struct spec_scheduler {
+	int policy; /* SCHED_OTHER, SCHED_FIFO, ..., SCHED_DEADLINE */
+	int32_t nice;
+	int32_t priority;
+	uint64_t flags; /* SCHED_FLAG_* bits */
+	uint64_t runtime;
+	uint64_t deadline;
+	uint64_t period;
+};
+
 struct spec_process {
 	bool terminal;
 	bool has_console_size;
@@ -112,6 +132,11 @@ struct spec_process {
 	int oom_score_adj;
 	char *apparmor_profile; /* optional; not applied (no AppArmor here), kept for state */
 	char *selinux_label;    /* optional; likewise */
+	bool has_scheduler; /* OCI 1.2 */
+	struct spec_scheduler scheduler;
+	bool has_io_priority;  /* OCI 1.2 */
+	int io_priority_class; /* IOPRIO_CLASS_RT (1), _BE (2), _IDLE (3) */
+	int io_priority;       /* 0..7 */
 };
 
 struct spec_namespace {
@@ -277,6 +302,8 @@ struct spec_linux {
 	char **masked_paths;
 	char **readonly_paths;
 	char *mount_label; /* optional */
+	bool has_personality;
+	unsigned long personality; /* PER_LINUX (0) or PER_LINUX32 (8) */
 };
 
 struct spec {
@@ -312,12 +339,15 @@ static inline void spec_freep(struct spec **s)
 }
 #define _cleanup_spec_ __attribute__((cleanup(spec_freep)))
 
-/* Parses a process.json (runc exec --process) into *ret (zeroed first). */
+/* Parses a process.json (runc exec --process) into *ret (zeroed first, and again on failure). */
 int spec_process_parse(const char *buf, size_t len, struct spec_process *ret,
 		       struct hutch_err *err);
 void spec_process_release(struct spec_process *p);
 
-/* Parses a LinuxResources JSON object (runc update --resources) into *ret (zeroed first). */
+/*
+ * Parses a LinuxResources JSON object (runc update --resources) into *ret (reset first: zero,
+ * with every int64 SPEC_UNSET). On failure *ret is left reset.
+ */
 int spec_resources_parse(const char *buf, size_t len, struct spec_resources *ret,
 			 struct hutch_err *err);
 void spec_resources_release(struct spec_resources *r);
