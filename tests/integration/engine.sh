@@ -223,5 +223,103 @@ t_missing_executable() {
 	[ -z "$(ls "$R" 2>/dev/null)" ] || fail "state left behind"
 }
 
+t_time_namespace_offsets() {
+	[ -e /proc/self/ns/time ] || skip "no time namespaces in this kernel"
+	host_up=$(cut -d. -f1 /proc/uptime)
+	out=$(run_in '.linux.namespaces += [{"type":"time"}] | .linux.timeOffsets = {"boottime":{"secs":86400,"nanosecs":0}}' \
+		sh -c 'cut -d. -f1 /proc/uptime')
+	[ "$out" -ge $((host_up + 86000)) ] || fail "boottime offset not applied: host $host_up, container $out"
+}
+
+t_join_network_namespace_by_path() {
+	command -v ip >/dev/null || skip "no ip(8)"
+	local ns=hutch-test-$$
+	ip netns add $ns
+	# A marker only this namespace has: an address on its loopback (no traffic is sent).
+	ip -n $ns addr add 192.0.2.77/32 dev lo
+	set +e
+	out=$(run_in ".linux.namespaces = [.linux.namespaces[] | if .type == \"network\" then {\"type\":\"network\",\"path\":\"/run/netns/$ns\"} else . end]" \
+		ip addr show lo)
+	rc=$?
+	set -e
+	ip netns del $ns
+	expect_eq "$rc" 0 "run in a joined netns"
+	expect_contains "$out" "192.0.2.77"
+}
+
+t_join_another_containers_uts_namespace() {
+	make_bundle "$T/a" sleep 100
+	bundle_jq "$T/a" '.hostname = "shared-uts"'
+	oci run -d -b "$T/a" owner
+	pid=$(oci state owner | jq .pid)
+	set +e
+	out=$(run_in ".linux.namespaces = [.linux.namespaces[] | if .type == \"uts\" then {\"type\":\"uts\",\"path\":\"/proc/$pid/ns/uts\"} else . end] | del(.hostname)" hostname)
+	rc=$?
+	set -e
+	oci delete -f owner
+	expect_eq "$rc" 0
+	expect_eq "$out" shared-uts
+}
+
+t_sysctl_in_network_namespace() {
+	out=$(run_in '.linux.sysctl = {"net.ipv4.ip_forward":"1"}' cat /proc/sys/net/ipv4/ip_forward)
+	expect_eq "$out" 1
+	expect_eq "$(cat /proc/sys/net/ipv4/ip_forward)" "$(cat /proc/sys/net/ipv4/ip_forward)"
+}
+
+t_sysctl_not_namespaced_refused() {
+	expect_fail run_in '.linux.sysctl = {"kernel.core_pattern":"|/evil"}' true
+	expect_contains "$OUT" "kernel.core_pattern"
+}
+
+t_linux_devices_created() {
+	out=$(run_in '.linux.devices = [{"path":"/dev/mynull","type":"c","major":1,"minor":3,"fileMode":438}]' \
+		sh -c 'stat -c "%t:%T %a" /dev/mynull; echo x > /dev/mynull && echo wrote')
+	expect_contains "$out" "1:3 666"
+	expect_contains "$out" "wrote"
+}
+
+t_device_cgroup_denies_other_devices() {
+	out=$(run_in '.linux.devices = [{"path":"/dev/sda-fake","type":"b","major":8,"minor":0}]' \
+		sh -c 'head -c1 /dev/sda-fake 2>&1; echo rc=$?')
+	expect_contains "$out" "rc=1"
+}
+
+t_oom_score_adj_and_umask() {
+	out=$(run_in '.process.oomScoreAdj = 500 | .process.user.umask = 63' sh -c 'cat /proc/self/oom_score_adj; umask')
+	expect_contains "$out" 500
+	expect_contains "$out" "0077"
+}
+
+t_preserve_fds() {
+	make_bundle "$T/b" sh -c 'cat <&3'
+	echo "through fd 3" >"$T/in"
+	out=$(oci run --preserve-fds 1 -b "$T/b" pfd 3<"$T/in")
+	expect_eq "$out" "through fd 3"
+}
+
+t_no_runtime_fds_leak_into_container() {
+	out=$(run_in "" sh -c 'ls /proc/self/fd | wc -l')
+	[ "$out" -le 5 ] || fail "container sees $out fds"
+}
+
+t_update_pids_limit() {
+	make_bundle "$T/b" sleep 100
+	oci run -d -b "$T/b" upd
+	oci update --pids-limit 77 upd
+	out=$(oci exec upd sh -c 'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max')
+	oci delete -f upd
+	expect_eq "$out" 77
+}
+
+t_events_stats() {
+	make_bundle "$T/b" sleep 100
+	oci run -d -b "$T/b" ev
+	out=$(oci events --stats ev)
+	oci delete -f ev
+	expect_eq "$(echo "$out" | jq -r .type)" stats
+	[ "$(echo "$out" | jq .data.pids.current)" -ge 1 ] || fail "no pids in stats: $out"
+}
+
 run_tests
 rm -rf "$R"

@@ -276,6 +276,10 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	int clone_flags = 0;
 	if (join_flags == 0)
 		clone_flags = new_flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
+	/* A time namespace means a second fork (offsets are written before anyone enters):
+	 * the pid namespace must then be made with it, or its init would be the one leaving. */
+	if (new_flags & CLONE_NEWTIME)
+		clone_flags &= ~CLONE_NEWPID;
 	if (join_flags & CLONE_NEWPID) {
 		/* pid_for_children only: the runtime itself stays where it is. */
 		int r = ns_join_path(spec_find_namespace(s, CLONE_NEWPID)->path, CLONE_NEWPID, err);

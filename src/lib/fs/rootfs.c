@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -181,6 +182,28 @@ static int after_pivot(int rootfd, const struct rootfs_ctx *ctx, bool has_prop, 
 	return 0;
 }
 
+/*
+ * With a read-only root, mounts that were already below the rootfs (the host's /home,
+ * /boot... when the root is the host's "/") come along with the recursive bind: make them
+ * read-only now, before the spec's mounts are added. The root mount itself stays writable
+ * until after pivot_root (mount points are created in it), unless it was read-only already.
+ */
+static int submounts_readonly(int rootfd, struct hutch_err *err)
+{
+	struct statvfs sv;
+	if (fstatvfs(rootfd, &sv) < 0)
+		return err_set_errno(err, errno, "read-only root: statvfs");
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (mount_setattr(rootfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0)
+		return err_set_errno(err, errno, "read-only root");
+	if (sv.f_flag & ST_RDONLY)
+		return 0;
+	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+	if (mount_setattr(rootfd, "", AT_EMPTY_PATH, &rw, sizeof(rw)) < 0)
+		return err_set_errno(err, errno, "read-only root: reopen the root for mount points");
+	return 0;
+}
+
 int rootfs_setup(const struct rootfs_ctx *ctx, struct hutch_err *err)
 {
 	const struct spec *s = ctx->spec;
@@ -208,16 +231,8 @@ int rootfs_setup(const struct rootfs_ctx *ctx, struct hutch_err *err)
 	_cleanup_close_ int rootfd = bind_rootfs(ctx->rootfs, err);
 	if (rootfd < 0)
 		return rootfd;
-	if (s->root_readonly) {
-		/*
-		 * Mounts that were already below the rootfs (the host's /home, /boot... when the
-		 * root is the host's "/") come along with the recursive bind: make them all
-		 * read-only now, before the spec's own mounts are added on top.
-		 */
-		struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
-		if (mount_setattr(rootfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
-			return err_set_errno(err, errno, "read-only root");
-	}
+	if (s->root_readonly && (r = submounts_readonly(rootfd, err)) < 0)
+		return r;
 	r = mounts_and_dev(rootfd, ctx, err);
 	if (r < 0)
 		return r;
