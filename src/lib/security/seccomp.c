@@ -404,6 +404,8 @@ static int compile_into(const struct spec_seccomp *s, struct compile_state *st,
 int seccomp_compile(const struct spec_seccomp *s, struct seccomp_program **ret,
 		    struct hutch_err *err)
 {
+	if (!s)
+		return err_set(err, EINVAL, "linux.seccomp: missing");
 	_cleanup_free_ struct seccomp_program *p = calloc(1, sizeof(*p));
 	if (!p)
 		return err_set_errno(err, ENOMEM, "linux.seccomp");
