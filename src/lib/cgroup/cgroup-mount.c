@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "cgroup-internal.h"
 #include "err.h"
@@ -35,6 +36,28 @@ static int mount_fd(const char *src, int target, const char *fstype, unsigned lo
 }
 
 /*
+ * The flags a read-only remount of the mount at fd must repeat. In a user namespace the
+ * kernel locks nosuid/nodev/noexec and the atime mode of a mount copied from the host, and
+ * refuses a remount that would drop them.
+ */
+static unsigned long kept_flags(int fd)
+{
+	static const struct {
+		unsigned long st, ms;
+	} map[] = {
+	    {ST_NOSUID, MS_NOSUID},   {ST_NODEV, MS_NODEV},	      {ST_NOEXEC, MS_NOEXEC},
+	    {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME},
+	};
+	struct statvfs sv;
+	unsigned long flags = MNT_FLAGS;
+	if (fstatvfs(fd, &sv) == 0)
+		for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+			if (sv.f_flag & map[i].st)
+				flags |= map[i].ms;
+	return flags;
+}
+
+/*
  * Bind mounts the host directory src onto parent/name, read-only if asked. src is a path, not
  * our O_PATH fd: that fd was opened in the runtime's mount namespace, and the kernel refuses
  * to bind from a mount of another namespace. src comes from the host's mountinfo, not from
@@ -51,7 +74,7 @@ static int bind_dir(const char *s, int parent, const char *name, bool readonly)
 	_cleanup_close_ int m = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (m < 0)
 		return negative_errno();
-	return mount_fd(NULL, m, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MNT_FLAGS, NULL);
+	return mount_fd(NULL, m, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(m), NULL);
 }
 
 static int mount_v2(struct cgroup *cg, int rootfd, int target, const char *dest, bool ro,
@@ -125,7 +148,8 @@ static int mount_v1(struct cgroup *cg, int rootfd, int target, const char *dest,
 	if (r < 0)
 		return err_set_errno(err, -r, "symlinks in '%s'", dest);
 	if (ro) {
-		r = mount_fd(NULL, tmp, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MNT_FLAGS, NULL);
+		r = mount_fd(NULL, tmp, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(tmp),
+			     NULL);
 		if (r < 0)
 			return err_set_errno(err, -r, "remount '%s' read-only", dest);
 	}
