@@ -134,7 +134,8 @@ run_tests() {
 OCI_RUNTIME=${OCI_RUNTIME:-$HUTCH_OCI}
 RUNC=${RUNC:-/usr/sbin/runc}
 DOCKER=${DOCKER:-/usr/bin/docker}
-CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-60}
+CLIENT_TIMEOUT=${CLIENT_TIMEOUT:-20}
+TEST_DEADLINE=${TEST_DEADLINE:-60}
 IT_HELPERS=$TESTS_DIR/integration/helpers
 TEST_IMAGE=docker.io/library/busybox:hutch-test
 DOCKER_IMAGE=busybox:hutch-test
@@ -178,11 +179,25 @@ cgroup_parents_create() { # name
 	done
 }
 
+# Also ends what a broken runtime left running in there (thawed first: a frozen process does
+# not die): these cgroups hold only this run's test containers.
 cgroup_parents_remove() { # name
-	local h
-	for h in /sys/fs/cgroup/*/; do
-		[ -d "$h$1" ] || continue
-		find "$h$1" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+	local h f p i
+	[ -d "/sys/fs/cgroup/freezer/$1" ] &&
+		for f in $(find "/sys/fs/cgroup/freezer/$1" -name freezer.state); do
+			echo THAWED >"$f" 2>/dev/null || true
+		done
+	for i in 1 2 3; do
+		for p in $(cat $(find /sys/fs/cgroup/*/"$1" -name cgroup.procs 2>/dev/null) \
+			/dev/null 2>/dev/null | sort -u); do
+			kill -9 "$p" 2>/dev/null || true
+		done
+		for h in /sys/fs/cgroup/*/; do
+			[ -d "$h$1" ] || continue
+			find "$h$1" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+		done
+		[ -z "$(find /sys/fs/cgroup/*/"$1" -maxdepth 0 2>/dev/null)" ] && return 0
+		sleep 0.3
 	done
 }
 
@@ -231,10 +246,12 @@ daemon_prepare() { # kind, cgroup name
 # ctr on the private containerd, in the test namespace, with a timeout.
 ctr_() { timeout "$CLIENT_TIMEOUT" ctr --address "$CTR_SOCK" --namespace "$CTR_NS" "$@"; }
 
-# ctr_run RUNTIME ARGS...: `ctr run` with the given runtime binary and a state root of its own.
+# ctr_run RUNTIME ARGS...: `ctr run` with the given runtime binary and a state root of its own
+# (and the stdio FIFOs in the daemon dir, not in /run/containerd/fifo).
 ctr_run() {
 	local rt=$1; shift
-	ctr_ run --runc-binary "$rt" --runc-root "$DAEMON_DIR/root-$(basename "$rt")" "$@"
+	ctr_ run --runc-binary "$rt" --runc-root "$DAEMON_DIR/root-$(basename "$rt")" \
+		--fifo-dir "$DAEMON_DIR/fifo" "$@" </dev/null
 }
 
 containerd_setup() {
@@ -242,7 +259,8 @@ containerd_setup() {
 	why=$(runtime_problem)
 	[ -z "$why" ] || { DAEMON_SKIP=$why; return 0; }
 	command -v ctr >/dev/null || { DAEMON_SKIP="ctr not installed (containerd)"; return 0; }
-	CTR_NS=hutch-it
+	# Named after this run: concurrent runs must not share (or clean up) each other's cgroups.
+	CTR_NS=hutch-it-$$
 	daemon_prepare containerd "$CTR_NS"
 	CTR_SOCK=$DAEMON_DIR/containerd.sock
 	why=$("$IT_HELPERS/containerd.sh" start "$DAEMON_DIR" 2>&1) ||
@@ -275,9 +293,10 @@ ctr_assert_gone() { # id
 	[ -z "$left" ] || fail "shim of '$id' still running: pid $left"
 	left=$(find "$DAEMON_DIR"/root-* -maxdepth 2 -name "$id" 2>/dev/null || true)
 	[ -z "$left" ] || fail "runtime state of '$id' left: $left"
-	left=$(awk -v id="/$id/" 'index($5, id) {print $5}' /proc/self/mountinfo)
+	left=$(awk -v d="$DAEMON_DIR/" -v id="/$id/" 'index($5, d) == 1 && index($5, id) {print $5}' \
+		/proc/self/mountinfo)
 	[ -z "$left" ] || fail "mounts of '$id' left: $left"
-	left=$(find /sys/fs/cgroup -maxdepth 3 -type d -name "$id" 2>/dev/null || true)
+	left=$(find /sys/fs/cgroup/*/"$CTR_NS" -maxdepth 1 -type d -name "$id" 2>/dev/null || true)
 	[ -z "$left" ] || fail "cgroups of '$id' left: $left"
 }
 
@@ -288,8 +307,9 @@ docker_setup() {
 	local why
 	why=$(runtime_problem)
 	[ -z "$why" ] || { DAEMON_SKIP=$why; return 0; }
-	daemon_prepare docker hutch-docker
-	why=$(DOCKER=$DOCKER "$IT_HELPERS/dockerd.sh" start "$DAEMON_DIR" "$RT" /hutch-docker 2>&1) ||
+	DOCKER_CG=hutch-docker-$$
+	daemon_prepare docker "$DOCKER_CG"
+	why=$(DOCKER=$DOCKER "$IT_HELPERS/dockerd.sh" start "$DAEMON_DIR" "$RT" "/$DOCKER_CG" 2>&1) ||
 		{ DAEMON_SKIP="private dockerd did not start: $why"; return 0; }
 	why=$(build_test_image 2>&1) || { DAEMON_SKIP="test image: $why"; return 0; }
 	why=$(docker_ import "$IMAGE_DIR/rootfs.tar" "$DOCKER_IMAGE" 2>&1) ||
@@ -320,9 +340,56 @@ docker_assert_clean() {
 	local left
 	left=$(docker_ ps -aq)
 	[ -z "$left" ] || fail "containers left: $left"
-	left=$(find /sys/fs/cgroup/*/hutch-docker -mindepth 1 -type d 2>/dev/null || true)
+	left=$(find /sys/fs/cgroup/*/"$DOCKER_CG" -mindepth 1 -type d 2>/dev/null || true)
 	[ -z "$left" ] || fail "container cgroups left: $left"
 	left=$(awk -v d="$DAEMON_DIR/" 'index($5, d) == 1 && $5 ~ /\/merged$|\/rootfs$/ {print $5}' \
 		/proc/self/mountinfo)
 	[ -z "$left" ] || fail "container mounts left: $left"
+}
+
+# Puts every t_* test defined so far under a deadline of TEST_DEADLINE seconds: a runtime that
+# hangs fails that test instead of hanging the run. Call it just before run_tests.
+with_deadlines() {
+	local f
+	for f in $(declare -F | awk '{print $3}' | grep '^t_'); do
+		eval "_body_$f() $(declare -f "$f" | tail -n +2)"
+		eval "$f() { run_with_deadline _body_$f; }"
+	done
+}
+
+descendants() { # pid: every descendant, deepest first
+	local c
+	for c in $(pgrep -P "$1"); do
+		descendants "$c"
+		echo "$c"
+	done
+}
+
+# Runs FN in a child; past the deadline, TERMs the child's descendants (so the command it waits
+# for returns and its EXIT trap can clean up, with each client command under its own timeout),
+# then after a grace period KILLs whatever is left.
+run_with_deadline() { # fn
+	local pid i st rc
+	(trap 'exit 124' TERM; "$1") &
+	pid=$!
+	for ((i = 0; i < TEST_DEADLINE * 10; i++)); do
+		read -r _ _ st _ 2>/dev/null <"/proc/$pid/stat" || break
+		[ "$st" = Z ] && break
+		sleep 0.1
+	done
+	if [ "$i" -ge $((TEST_DEADLINE * 10)) ]; then
+		echo "FAILED: test did not finish within ${TEST_DEADLINE}s" >&2
+		kill -TERM $(descendants "$pid") "$pid" 2>/dev/null || true
+		for ((i = 0; i < (CLIENT_TIMEOUT + 10) * 10; i++)); do
+			read -r _ _ st _ 2>/dev/null <"/proc/$pid/stat" || break
+			[ "$st" = Z ] && break
+			[ $((i % 20)) -eq 19 ] && kill -TERM $(descendants "$pid") 2>/dev/null
+			sleep 0.1
+		done
+		kill -KILL $(descendants "$pid") "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		return 1
+	fi
+	wait "$pid" && rc=0 || rc=$?
+	return "$rc"
 }

@@ -343,7 +343,7 @@ int cmd_run(int argc, char **argv)
 	sandbox_new_id(id);
 	struct hutch_agent *agent = NULL;
 	bool no_limits = false;
-	if (sandbox_start(g.root, id, spec, &agent, &no_limits, &err) < 0) {
+	if (sandbox_start(g.root, id, spec, true, &agent, &no_limits, &err) < 0) {
 		log_error("%s", err.msg);
 		return HUTCH_EXIT_SANDBOX;
 	}

@@ -151,7 +151,7 @@ void cgroup_free(struct cgroup *cg)
  * mkdir of the leaf; parents are made only when missing. Returns 1 if the leaf was created,
  * 0 if it existed. *ret_top gets the outermost directory we made (for undo on failure).
  */
-static int make_dir(const char *mnt, const char *dir, char **ret_top)
+static int make_dir_once(const char *mnt, const char *dir, char **ret_top)
 {
 	*ret_top = NULL;
 	if (mkdir(dir, 0755) == 0)
@@ -178,6 +178,21 @@ static int make_dir(const char *mnt, const char *dir, char **ret_top)
 	if (mkdir(p, 0755) < 0)
 		return errno == EEXIST ? 0 : negative_errno();
 	return 1;
+}
+
+/* A parent removed by a concurrent destroy (the default /hutch goes with its last
+ * container) between our mkdirs shows as ENOENT: make the path again. */
+static int make_dir(const char *mnt, const char *dir, char **ret_top)
+{
+	int r = -ENOENT;
+	for (int attempt = 0; attempt < 3 && r == -ENOENT; attempt++) {
+		if (attempt > 0) {
+			free(*ret_top);
+			*ret_top = NULL;
+		}
+		r = make_dir_once(mnt, dir, ret_top);
+	}
+	return r;
 }
 
 /* Removes what a failed create made: the leaf, then parents up to the outermost we made. */

@@ -25,6 +25,9 @@ struct create_opts {
 	/* Unprivileged without delegated cgroups: run without limits instead of failing
 	 * (ret->no_cgroup tells the caller, who should warn). */
 	bool cgroup_best_effort;
+	/* The container's init gets SIGKILL when the creating thread dies (one-shot sandboxes:
+	 * a killed `hutch run` must not leave its sandbox running). */
+	bool die_with_parent;
 };
 
 struct created {

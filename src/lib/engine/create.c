@@ -126,18 +126,20 @@ static int resolve_rootfs(struct create_run *c, struct hutch_err *err)
 	return 0;
 }
 
-/* The listening socket `start` connects to; it lives in the state dir, out of the container. */
+/*
+ * The listening socket `start` connects to; it lives in the state dir, out of the container.
+ * Bound through /proc/self/fd: state dirs can be longer than a socket path may be (Docker
+ * passes --root <exec-root>/runtime-runc/moby and 64-hex ids).
+ */
 static int make_start_socket(struct create_run *c, struct hutch_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s/start.sock", c->root, c->id);
-	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
-		return err_set(err, ENAMETOOLONG, "state path too long for a socket");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/start.sock", c->dirfd);
 	c->start_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->start_fd < 0)
 		return err_set_errno(err, errno, "socket");
 	if (bind(c->start_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(c->start_fd, 4) < 0)
-		return err_set_errno(err, errno, "bind '%s'", sa.sun_path);
+		return err_set_errno(err, errno, "bind '%s/%s/start.sock'", c->root, c->id);
 	return 0;
 }
 

@@ -9,7 +9,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 
 #include "cgroup/cgroup.h"
@@ -30,6 +32,11 @@ struct exec_run {
 	int ns_fds[8]; /* indexed like ns_join_order; -1 = not joined */
 	int sync_fd;
 	int pty_master;
+	/* Unprivileged with a user namespace: the pid and time namespaces can only be joined
+	 * from inside the container's user namespace, so the clone joins them and forks once
+	 * more (its child is the exec'd process). */
+	bool late_join;
+	pid_t child;
 };
 
 static void exec_release(struct exec_run *x)
@@ -63,14 +70,26 @@ static int open_namespaces(struct exec_run *x, struct hutch_err *err)
 	return 0;
 }
 
-static int join_in_child(struct exec_run *x, struct hutch_err *err)
+static int join_in_child(struct exec_run *x, int sync_fd, struct hutch_err *err)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(ns_join_order); i++) {
 		int t = ns_join_order[i];
-		if (x->ns_fds[i] < 0 || t == CLONE_NEWPID || t == CLONE_NEWTIME)
+		bool for_children = t == CLONE_NEWPID || t == CLONE_NEWTIME;
+		if (x->ns_fds[i] < 0 || (for_children && !x->late_join))
 			continue;
 		if (setns(x->ns_fds[i], t) < 0)
 			return err_set_errno(err, errno, "join %s namespace", ns_proc_name(t));
+	}
+	if (!x->late_join)
+		return 0;
+	pid_t pid = fork();
+	if (pid < 0)
+		return err_set_errno(err, errno, "fork into the pid namespace");
+	if (pid > 0) {
+		struct sync_msg m;
+		sync_send(sync_fd, SYNC_PID, 0, NULL, -1);
+		sync_recv(sync_fd, &m, NULL); /* the parent has found our child */
+		_exit(0);
 	}
 	return 0;
 }
@@ -83,7 +102,7 @@ _Noreturn static void exec_child(struct exec_run *x, int sync_fd)
 	const struct spec_process *p = x->opts->process;
 	int r = sync_expect(sync_fd, SYNC_GO, &m, &err);
 	if (r >= 0)
-		r = join_in_child(x, &err);
+		r = join_in_child(x, sync_fd, &err);
 	if (r >= 0 && setsid() < 0)
 		r = err_set_errno(&err, errno, "setsid");
 	if (r >= 0 && p->terminal)
@@ -91,7 +110,7 @@ _Noreturn static void exec_child(struct exec_run *x, int sync_fd)
 	if (r >= 0)
 		r = process_prepare(p, x->opts->preserve_fds, &exe, &err);
 	if (r >= 0)
-		exec_process(p, x->seccomp, exe, &err);
+		exec_process(p, x->seccomp, exe, false, &err);
 	sync_send(sync_fd, SYNC_ERROR, 0, &err, -1);
 	_exit(127);
 }
@@ -114,6 +133,21 @@ static int send_pty(struct exec_run *x, int master, struct hutch_err *err)
 	return r < 0 ? err_set_errno(err, -r, "send pty to console socket") : 0;
 }
 
+/* The process that will exec: the only child of our clone (late_join). */
+static int find_late_child(struct exec_run *x, struct hutch_err *err)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)x->child, (int)x->child);
+	_cleanup_free_ char *buf = NULL;
+	pid_t pid;
+	if (read_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0 || sscanf(buf, "%d", &pid) != 1)
+		return err_set(err, ESRCH, "exec process did not start");
+	sync_send(x->sync_fd, SYNC_GO, 0, NULL, -1);
+	waitpid(x->child, NULL, 0);
+	x->child = pid;
+	return 0;
+}
+
 /* Until the child execs (EOF on the CLOEXEC sync socket) or reports an error. */
 static int exec_converse(struct exec_run *x, struct hutch_err *err)
 {
@@ -131,6 +165,11 @@ static int exec_converse(struct exec_run *x, struct hutch_err *err)
 				*err = m.err;
 			return -(m.err.code > 0 ? m.err.code : EIO);
 		}
+		if (m.type == SYNC_PID) {
+			if ((r = find_late_child(x, err)) < 0)
+				return r;
+			continue;
+		}
 		if (m.type != SYNC_PTY || fd < 0) {
 			safe_close(fd);
 			return err_set(err, EPROTO, "unexpected sync message %u", m.type);
@@ -146,13 +185,16 @@ static int spawn_exec(struct exec_run *x, pid_t *ret_pid, struct hutch_err *err)
 	for (size_t i = 0; i < ARRAY_SIZE(ns_join_order); i++) {
 		int t = ns_join_order[i];
 		/* pid and time namespaces apply to our children: join them here. */
-		if (x->ns_fds[i] >= 0 && (t == CLONE_NEWPID || t == CLONE_NEWTIME) &&
+		if (!x->late_join && x->ns_fds[i] >= 0 && (t == CLONE_NEWPID || t == CLONE_NEWTIME) &&
 		    setns(x->ns_fds[i], t) < 0)
 			return err_set_errno(err, errno, "join %s namespace", ns_proc_name(t));
 	}
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return err_set_errno(err, errno, "socketpair");
+	/* With late_join our grandchild is the process: it must come back to us to be waited. */
+	if (x->late_join)
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(sp[0]);
@@ -165,12 +207,15 @@ static int spawn_exec(struct exec_run *x, pid_t *ret_pid, struct hutch_err *err)
 	}
 	close(sp[1]);
 	x->sync_fd = sp[0];
+	x->child = pid;
 	*ret_pid = pid;
 	if (x->cgroup && (r = cgroup_enter(x->cgroup, pid, err)) < 0)
 		return r;
 	if ((r = sync_send(x->sync_fd, SYNC_GO, 0, NULL, -1)) < 0)
 		return err_set_errno(err, -r, "sync");
-	return exec_converse(x, err);
+	r = exec_converse(x, err);
+	*ret_pid = x->child;
+	return r;
 }
 
 static int write_pid_file(const char *path, pid_t pid, struct hutch_err *err)
@@ -198,6 +243,7 @@ static int do_exec(const char *root, const char *id, struct exec_run *x, struct 
 		return r;
 	if ((r = open_namespaces(x, err)) < 0)
 		return r;
+	x->late_join = geteuid() != 0 && spec_find_namespace(x->spec, CLONE_NEWUSER);
 	cgroup_open(NULL, x->st.cgroups_path, x->st.id, &x->cgroup, NULL);
 	pid_t pid = 0;
 	r = spawn_exec(x, &pid, err);

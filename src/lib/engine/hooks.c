@@ -19,9 +19,11 @@ const char *hook_kind_name(enum spec_hook_kind kind)
 	return kind < _SPEC_HOOK_MAX ? names[kind] : "unknown";
 }
 
-_noreturn_ static void hook_child(const struct spec_hook *h, int stdin_fd, int exe_fd, int mntns_fd)
+_noreturn_ static void hook_child(const struct spec_hook *h, int stdin_fd, int out_fd, int exe_fd,
+				  int mntns_fd)
 {
-	if (dup2(stdin_fd, STDIN_FILENO) < 0)
+	if (dup2(stdin_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(out_fd, STDERR_FILENO) < 0)
 		_exit(126);
 	if (mntns_fd >= 0 && setns(mntns_fd, CLONE_NEWNS) < 0)
 		_exit(126);
@@ -61,15 +63,29 @@ static int wait_timeout(pid_t pid, int timeout)
 	return status;
 }
 
+/* The start of what a failed hook printed, on one line, for the error message. */
+static void read_output(int fd, char *buf, size_t size)
+{
+	ssize_t n = read_full(fd, buf, size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
 static int run_one(const struct spec_hook *h, const char *state_json, int mntns_fd,
 		   struct hutch_err *err)
 {
 	_cleanup_close_ int exe = open(h->path, O_PATH | O_CLOEXEC);
 	if (exe < 0)
 		return err_set_errno(err, errno, "hook '%s'", h->path);
-	int pipefd[2];
+	int pipefd[2], outfd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return err_set_errno(err, errno, "hook '%s': pipe", h->path);
+	/* Output goes to a temp file: a pipe would block a chatty hook until we read it. */
+	_cleanup_close_ int out = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	outfd[0] = out;
+	outfd[1] = out >= 0 ? out : open("/dev/null", O_WRONLY | O_CLOEXEC);
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -79,8 +95,10 @@ static int run_one(const struct spec_hook *h, const char *state_json, int mntns_
 	}
 	if (pid == 0) {
 		close(pipefd[1]);
-		hook_child(h, pipefd[0], exe, mntns_fd);
+		hook_child(h, pipefd[0], outfd[1], exe, mntns_fd);
 	}
+	if (out < 0)
+		safe_close(outfd[1]);
 	close(pipefd[0]);
 	/* A hook that does not read its stdin must not block us: ignore EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
@@ -93,10 +111,14 @@ static int run_one(const struct spec_hook *h, const char *state_json, int mntns_
 		return err_set_errno(err, -status, "hook '%s': wait", h->path);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
+	char said[256] = "";
+	if (out >= 0 && lseek(out, 0, SEEK_SET) == 0)
+		read_output(out, said, sizeof(said));
 	if (WIFEXITED(status))
-		return err_set(err, EIO, "hook '%s' exited with status %d", h->path,
-			       WEXITSTATUS(status));
-	return err_set(err, EIO, "hook '%s' killed by signal %d", h->path, WTERMSIG(status));
+		return err_set(err, EIO, "hook '%s' exited with status %d%s%s", h->path,
+			       WEXITSTATUS(status), *said ? ": " : "", said);
+	return err_set(err, EIO, "hook '%s' killed by signal %d%s%s", h->path, WTERMSIG(status),
+		       *said ? ": " : "", said);
 }
 
 int hooks_run(const struct spec *s, enum spec_hook_kind kind, const char *state_json,

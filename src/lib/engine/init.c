@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -299,11 +300,11 @@ static int finish(struct init_ctx *c, const char *exe, struct hutch_err *err)
 		if ((r = hooks_run(s, SPEC_HOOK_START_CONTAINER, state, -1, err)) < 0)
 			return r;
 	}
-	return exec_process(&s->process, c->seccomp, exe, err);
+	return exec_process(&s->process, c->seccomp, exe, c->opts->die_with_parent, err);
 }
 
 int exec_process(const struct spec_process *p, const struct seccomp_program *seccomp,
-		 const char *exe, struct hutch_err *err)
+		 const char *exe, bool die_with_parent, struct hutch_err *err)
 {
 	int r;
 	/*
@@ -319,6 +320,9 @@ int exec_process(const struct spec_process *p, const struct seccomp_program *sec
 	} else if (seccomp && (r = seccomp_program_load(seccomp, err)) < 0) {
 		return r;
 	}
+	/* After identity_apply: a credential change clears the parent-death signal. */
+	if (die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return err_set_errno(err, errno, "set parent death signal");
 	char *const empty[] = { NULL };
 	execve(exe, p->args, p->env ? p->env : empty);
 	return err_set_errno(err, errno, "exec '%s'", exe);

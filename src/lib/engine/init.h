@@ -45,7 +45,7 @@ int console_setup(int sync_fd, const struct spec_process *p, bool bind_console,
  * no_new_privs allows, then exec. Returns only on failure.
  */
 int exec_process(const struct spec_process *p, const struct seccomp_program *seccomp,
-		 const char *exe, struct hutch_err *err);
+		 const char *exe, bool die_with_parent, struct hutch_err *err);
 
 /*
  * Process setup after the filesystem view is final, shared by init and exec: cwd, rlimits,

@@ -74,10 +74,10 @@ static int load_spec(const struct container_state *st, struct spec **ret, struct
 }
 
 /* Connects to the waiting init; it closes the connection on exec, or sends an error. */
-static int release_init(const char *root, const char *id, struct hutch_err *err)
+static int release_init(int dirfd, struct hutch_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s/start.sock", root, id);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/start.sock", dirfd);
 	_cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return err_set_errno(err, errno, "connect to container init");
@@ -103,7 +103,7 @@ static int do_start(const char *root, const char *id, struct hutch_err *err)
 	if (h.status != STATUS_CREATED)
 		return err_set(err, EINVAL, "cannot start a container that is %s",
 			       container_status_name(h.status));
-	if ((r = release_init(root, id, err)) < 0)
+	if ((r = release_init(h.dirfd, err)) < 0)
 		return r;
 	unlinkat(h.dirfd, "start.sock", 0);
 	h.st.started = true;

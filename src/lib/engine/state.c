@@ -279,7 +279,7 @@ char *state_to_json(const struct container_state *s, enum container_status st, b
 		return NULL;
 	json_object_object_add(o, "ociVersion", json_object_new_string("1.2.0"));
 	add_str(o, "id", s->id);
-	bool alive = st != STATUS_STOPPED && st != STATUS_CREATING;
+	bool alive = st != STATUS_STOPPED; /* creating: pid 0 until the init exists */
 	json_object_object_add(o, "pid", json_object_new_int64(alive ? s->pid : 0));
 	add_str(o, "status", container_status_name(st));
 	add_str(o, "bundle", s->bundle ? s->bundle : "");

@@ -56,14 +56,14 @@ static int make_agent_socket(const char *root, const char *id, struct hutch_err 
 	return 0;
 }
 
-int sandbox_start(const char *root, const char *id, const struct spec *spec,
+int sandbox_start(const char *root, const char *id, const struct spec *spec, bool one_shot,
 		  struct hutch_agent **ret, bool *ret_no_limits, struct hutch_err *err)
 {
 	int r = make_agent_socket(root, id, err);
 	if (r < 0)
 		return r;
 	struct create_opts co = { .bundle = root, .spec = spec, .preserve_fds = 1,
-				  .cgroup_best_effort = true };
+				  .cgroup_best_effort = true, .die_with_parent = one_shot };
 	struct created cr;
 	r = container_create(root, id, &co, &cr, err);
 	if (r >= 0 && cr.no_cgroup && ret_no_limits)

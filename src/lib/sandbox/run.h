@@ -18,8 +18,10 @@ void sandbox_new_id(char ret[SANDBOX_ID_MAX]);
  * Creates and starts sandbox id under root from spec (built by sandbox_build_spec), and
  * connects to its agent. On failure nothing is left behind. *ret_no_limits (may be NULL) is
  * set when, unprivileged without delegated cgroups, the limits could not be enforced.
+ * one_shot: the sandbox dies with the calling thread (hutch run), so a killed caller leaves
+ * no running sandbox behind (its state dir is then stale, for prune).
  */
-int sandbox_start(const char *root, const char *id, const struct spec *spec,
+int sandbox_start(const char *root, const char *id, const struct spec *spec, bool one_shot,
 		  struct hutch_agent **ret, bool *ret_no_limits, struct hutch_err *err);
 
 /* Stops and removes a sandbox: every process killed, cgroups and state removed. */
