@@ -414,4 +414,26 @@ EOF
 	expect_fail "$AGENT" --fd 0 </dev/null
 }
 
+t_pid1_duties() {
+	need_build
+	unshare -fp --mount-proc true 2>/dev/null || skip "cannot make a pid namespace"
+	unshare -fp --mount-proc "$AGENT" --listen "$T/sock" --stop-timeout 1 &
+	local ns=$!
+	for _ in $(seq 100); do [ -S "$T/sock" ] && break; sleep 0.02; done
+	AGENT_PID=$(pgrep -P "$ns")
+	trap 'kill -KILL $AGENT_PID 2>/dev/null; wait '"$ns" EXIT
+	expect_eq "$(ctl run -- cat /proc/1/comm)" "hutch-agent"
+	# a workload cannot stop the sandbox by signalling PID 1
+	expect_eq "$(ctl run -- sh -c 'kill -TERM 1; kill -INT 1; sleep 0.2; echo alive')" "alive"
+	expect_eq "$(ctl run -- echo serving)" "serving"
+	# orphans are reparented to PID 1 and reaped
+	expect_eq "$(ctl run -- sh -c '(sh -c "exit 0" &); (sleep 0.1 &); sleep 0.5; grep -l "^State:.*Z" /proc/[0-9]*/status | wc -l')" "0"
+	# the runtime (outside the namespace) can stop it
+	ctl spawn -- sh -c 'trap "" TERM; sleep 31004' >/dev/null
+	kill -TERM "$AGENT_PID"
+	wait "$ns" || true
+	trap - EXIT
+	expect_eq "$(ps -e -o args= | grep -c '^sleep 31004$' || true)" 0
+}
+
 run_tests

@@ -75,7 +75,8 @@ leak_snapshot() {
 	{
 		grep -E 'hutch' /proc/self/mountinfo | awk '{print $5}' | sort
 		find /sys/fs/cgroup -maxdepth 3 -type d -name '*hutch*' 2>/dev/null | sort
-		pgrep -a -f 'hutch-(oci|agent)' | grep -v pgrep | awk '{$1=""; print}' | sort
+		# Exact process names (not command lines): a compiler building hutch-oci is no leak.
+		ps -e -o comm= | grep -xE 'hutch-oci|hutch-agent|\.hutch-agent|hutch' | sort
 	} 2>/dev/null
 }
 
