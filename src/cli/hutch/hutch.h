@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "hutch/hutch.h"
 #include "log.h"
@@ -20,5 +21,24 @@ extern struct hutch_globals g;
 
 /* The hutch-agent binary to run inside sandboxes: $HUTCH_AGENT, next to us, or installed. */
 const char *hutch_agent_binary(void);
+
+#include "sandbox/sandbox.h"
+
+/* Options of run and create: the sandbox's settings plus how to run the command. */
+struct cli_sandbox_args {
+	struct sandbox_opts sb;
+	bool tty;
+	bool interactive;
+	uint32_t timeout_ms;
+	char **argv;        /* the command (NULL-terminated; empty for an idle create) */
+	const char *name;   /* --name */
+	char **labels;      /* --label K=V */
+	int64_t ttl_s;      /* --ttl, 0 = none */
+	bool rm;            /* --rm (create: remove when the main process ends) */
+};
+/* Parses argv (argv[0] is the command name). Returns 0, or -1 after printing the error. */
+int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a);
+void cli_sandbox_args_release(struct cli_sandbox_args *a);
+void cli_sandbox_usage(FILE *f, const char *cmd);
 
 int cmd_run(int argc, char **argv);
