@@ -42,3 +42,5 @@ void cli_sandbox_args_release(struct cli_sandbox_args *a);
 void cli_sandbox_usage(FILE *f, const char *cmd);
 
 int cmd_run(int argc, char **argv);
+/* lifecycle commands */
+/* interaction commands */

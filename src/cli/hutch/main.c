@@ -20,6 +20,8 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "run", cmd_run, "run a command in a new sandbox, then remove it" },
+	/* lifecycle commands: create, start, stop, rm, ls, inspect, logs, wait, prune */
+	/* interaction commands: exec, ps, attach, kill, session, cp */
 };
 
 static void usage(FILE *f)
