@@ -445,7 +445,7 @@ static int check_bundle(struct create_run *c, struct hutch_err *err)
 	if ((r = resolve_rootfs(c, err)) < 0)
 		return r;
 	if (c->spec->has_linux && c->spec->linux.seccomp &&
-	    (r = seccomp_compile(c->spec->linux.seccomp, &c->seccomp, err)) < 0)
+	    (r = seccomp_compile_cached(c->spec->linux.seccomp, seccomp_cache_dir(), &c->seccomp, err)) < 0)
 		return r;
 	return 0;
 }

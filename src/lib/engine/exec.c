@@ -239,7 +239,7 @@ static int do_exec(const char *root, const char *id, struct exec_run *x, struct 
 	if ((r = spec_load_bundle(x->st.bundle, &x->spec, err)) < 0)
 		return r;
 	if (x->spec->linux.seccomp &&
-	    (r = seccomp_compile(x->spec->linux.seccomp, &x->seccomp, err)) < 0)
+	    (r = seccomp_compile_cached(x->spec->linux.seccomp, seccomp_cache_dir(), &x->seccomp, err)) < 0)
 		return r;
 	if ((r = open_namespaces(x, err)) < 0)
 		return r;

@@ -479,3 +479,32 @@ void seccomp_program_free(struct seccomp_program *p)
 	free(p->insns);
 	free(p);
 }
+
+int seccomp_program_from_bpf(const struct sock_filter *insns, size_t n, unsigned int flags,
+			     struct seccomp_program **ret)
+{
+	if (n == 0 || n > BPF_MAXINSNS)
+		return -EINVAL;
+	struct seccomp_program *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->insns = malloc(n * sizeof(*insns));
+	if (!p->insns) {
+		free(p);
+		return -ENOMEM;
+	}
+	memcpy(p->insns, insns, n * sizeof(*insns));
+	p->n_insns = (unsigned short)n;
+	p->flags = flags;
+	p->listener_fd = -1;
+	*ret = p;
+	return 0;
+}
+
+const struct sock_filter *seccomp_program_bpf(const struct seccomp_program *p, size_t *ret_n,
+					      unsigned int *ret_flags)
+{
+	*ret_n = p->n_insns;
+	*ret_flags = p->flags;
+	return p->insns;
+}

@@ -33,6 +33,27 @@ int seccomp_compile(const struct spec_seccomp *s, struct seccomp_program **ret,
  * no_new_privs first when the spec asks, and otherwise must load before dropping capabilities.
  */
 int seccomp_program_load(const struct seccomp_program *p, struct hutch_err *err);
+
+/*
+ * Like seccomp_compile, but keeps compiled filters in cache_dir (NULL: no cache), keyed by
+ * the whole profile: compiling a large profile with libseccomp costs milliseconds on every
+ * start, reading it back microseconds. An entry is used only if the profile it was made
+ * from is byte for byte the one asked for, so no crafted profile can pass as another.
+ */
+int seccomp_compile_cached(const struct spec_seccomp *s, const char *cache_dir,
+			   struct seccomp_program **ret, struct hutch_err *err);
+/* The default cache directory: /run/hutch/cache as root, else $XDG_RUNTIME_DIR/hutch/cache
+ * (NULL when there is none). Static storage. */
+const char *seccomp_cache_dir(void);
+
+struct sock_filter;
+/* A program from raw BPF (the cache's way back in); *ret owns a copy. */
+int seccomp_program_from_bpf(const struct sock_filter *insns, size_t n, unsigned int flags,
+			     struct seccomp_program **ret);
+/* The program's BPF and seccomp(2) flags (borrowed). */
+const struct sock_filter *seccomp_program_bpf(const struct seccomp_program *p, size_t *ret_n,
+					      unsigned int *ret_flags);
+
 /*
  * Non-negative listener fd when the profile uses SCMP_ACT_NOTIFY (after load), else -1.
  * The fd is O_CLOEXEC (the kernel makes it so) and stays owned by the program.
