@@ -193,6 +193,20 @@ t_interrupt_removes_sandbox() {
 	[ -z "$(ls "$R" 2>/dev/null | grep -v agents)" ] || fail "sandbox left behind"
 }
 
+t_no_setuid_files_in_workspace() {
+	# The workspace is the host's directory: a setuid file made inside would be a setuid
+	# file of the directory's owner on the host (root, here).
+	ws
+	hutch run -- sh -c 'cp /bin/sh ./s; chmod 4755 ./s; chmod g+s ./s;
+		perl -e "use Fcntl; sysopen(F, \"o\", O_CREAT|O_WRONLY, 06755)" 2>/dev/null;
+		true' 2>/dev/null
+	[ -e "$T/ws/s" ] || fail "setup: copy failed"
+	expect_eq "$(stat -c %a "$T/ws/s")" 755 "chmod u+s/g+s refused"
+	if [ -e "$T/ws/o" ]; then
+		expect_eq "$(( $(stat -c '0%a' "$T/ws/o") & 06000 ))" 0 "open(O_CREAT, 06755) made no setid file"
+	fi
+}
+
 t_rootless_run() {
 	id hutchtest >/dev/null 2>&1 || useradd -m -s /bin/bash hutchtest 2>/dev/null ||
 		skip "cannot create the unprivileged user 'hutchtest'"

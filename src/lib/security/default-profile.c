@@ -8,6 +8,7 @@
  * TIOCSTI. Exclusions are therefore written as allow rules covering everything else.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,12 +24,11 @@
 /* clang-format off */
 static const char *const allowed[] = {
 	"accept", "accept4", "access", "alarm", "arch_prctl", "bind", "brk", "capget", "capset",
-	"chdir", "chmod", "chown", "clock_getres", "clock_gettime", "clock_nanosleep", "close",
-	"close_range", "connect", "copy_file_range", "creat", "dup", "dup2", "dup3",
+	"chdir", "chown", "clock_getres", "clock_gettime", "clock_nanosleep", "close",
+	"close_range", "connect", "copy_file_range", "dup", "dup2", "dup3",
 	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_pwait", "epoll_pwait2", "epoll_wait",
 	"eventfd", "eventfd2", "execve", "execveat", "exit", "exit_group", "faccessat",
-	"faccessat2", "fadvise64", "fallocate", "fchdir", "fchmod", "fchmodat", "fchmodat2",
-	"fchown", "fchownat", "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork",
+	"faccessat2", "fadvise64", "fallocate", "fchdir", "fchown", "fchownat", "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork",
 	"fremovexattr", "fsetxattr", "fstat", "fstatfs", "fsync", "ftruncate", "futex",
 	"futex_waitv", "futimesat", "get_mempolicy", "get_robust_list", "get_thread_area",
 	"getcpu", "getcwd", "getdents", "getdents64", "getegid", "geteuid", "getgid",
@@ -40,11 +40,11 @@ static const char *const allowed[] = {
 	"ioprio_set", "kill", "landlock_add_rule", "landlock_create_ruleset",
 	"landlock_restrict_self", "lchown", "lgetxattr", "link", "linkat", "listen", "listxattr",
 	"llistxattr", "lremovexattr", "lseek", "lsetxattr", "lstat", "madvise", "membarrier",
-	"memfd_create", "mincore", "mkdir", "mkdirat", "mknod", "mknodat", "mlock", "mlock2",
+	"memfd_create", "mincore", "mkdir", "mkdirat", "mlock", "mlock2",
 	"mlockall", "mmap", "mprotect", "mq_getsetattr", "mq_notify", "mq_open",
 	"mq_timedreceive", "mq_timedsend", "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv",
 	"msgsnd", "msync", "munlock", "munlockall", "munmap",
-	"nanosleep", "newfstatat", "open", "openat", "openat2", "pause", "pidfd_open",
+	"nanosleep", "newfstatat", "openat2", "pause", "pidfd_open",
 	"pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect", "poll",
 	"ppoll", "prctl", "pread64", "preadv", "preadv2", "prlimit64", "pselect6", "pwrite64",
 	"pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "recvfrom",
@@ -176,8 +176,43 @@ static int add_excluding(struct spec_seccomp_syscall *e, uint32_t index, const u
 	return add_excluding(e, index, excl, n_excl, m, prefix | (UINT32_C(1) << bit), bit - 1);
 }
 
+/*
+ * No setuid or setgid files: the workspace is an idmapped view of a host directory, so a
+ * setuid file made there by the sandbox's "root" would be a setuid-root file on the host.
+ * Each rule: (syscall, index of its mode argument, index of its flags argument or -1).
+ * A call is allowed when the mode has neither bit, or when its flags create nothing.
+ * openat2 hides its mode in a struct seccomp cannot read: it stays denied.
+ */
+#define SETID_BITS 06000
+#define CREATE_FLAGS (O_CREAT | 020000000 /* __O_TMPFILE */)
+static const struct {
+	const char *name;
+	int mode_arg, flags_arg;
+} mode_calls[] = {
+	{"chmod", 1, -1},  {"fchmod", 1, -1}, {"fchmodat", 2, -1}, {"creat", 1, -1},
+	{"mknod", 1, -1},  {"mknodat", 2, -1}, {"open", 2, 1},     {"openat", 3, 2},
+};
+
+static int add_mode_rules(struct spec_seccomp *s)
+{
+	struct spec_seccomp_syscall *e;
+	for (size_t i = 0; i < ARRAY_SIZE(mode_calls); i++) {
+		if (add_named(s, mode_calls[i].name, "SCMP_ACT_ALLOW", &e) < 0 ||
+		    add_arg(e, (uint32_t)mode_calls[i].mode_arg, "SCMP_CMP_MASKED_EQ", SETID_BITS, 0) < 0)
+			return -ENOMEM;
+		if (mode_calls[i].flags_arg < 0)
+			continue;
+		if (add_named(s, mode_calls[i].name, "SCMP_ACT_ALLOW", &e) < 0 ||
+		    add_arg(e, (uint32_t)mode_calls[i].flags_arg, "SCMP_CMP_MASKED_EQ", CREATE_FLAGS, 0) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int add_special_rules(struct spec_seccomp *s)
 {
+	if (add_mode_rules(s) < 0)
+		return -ENOMEM;
 	struct spec_seccomp_syscall *e;
 	if (add_named(s, "personality", "SCMP_ACT_ALLOW", &e) < 0)
 		return -ENOMEM;
