@@ -334,6 +334,53 @@ int cgroup_enter(struct cgroup *cg, pid_t pid, struct hutch_err *err)
 	return 0;
 }
 
+int cgroup_self_join_prepare(struct cgroup *cg, int *fds, size_t max, size_t *ret_n,
+			     struct hutch_err *err)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < cg->lay->n; i++) {
+		if (cg->fd[i] < 0 || (int)i == cg->lay->v2_idx)
+			continue;
+		if (n == max) {
+			while (n > 0)
+				safe_close(fds[--n]);
+			return err_set(err, E2BIG, "cgroup '%s': too many hierarchies", cg->name);
+		}
+		fds[n] = openat(cg->fd[i], "tasks", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fds[n] < 0) {
+			int e = errno;
+			while (n > 0)
+				safe_close(fds[--n]);
+			return err_set_errno(err, e, "cgroup '%s': open '%s/tasks'", cg->name, cg->dir[i]);
+		}
+		n++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+int cgroup_self_join(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* "0" is the writing thread: no pid lookup, no threadgroup lock. */
+		ssize_t w = write(fds[i], "0", 1);
+		if (w != 1)
+			return w < 0 ? negative_errno() : -EIO;
+	}
+	return 0;
+}
+
+int cgroup_enter_v2(struct cgroup *cg, pid_t pid, struct hutch_err *err)
+{
+	int i = cg->lay->v2_idx;
+	if (i < 0 || cg->fd[i] < 0)
+		return 0;
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	int r = cg_write(cg, cg->fd[i], "cgroup.procs", buf, err);
+	return r < 0 ? err_prefix(err, "move pid %d into '%s'", (int)pid, cg->dir[i]) : 0;
+}
+
 int cgroup_apply(struct cgroup *cg, const struct spec_resources *res, struct hutch_err *err)
 {
 	if (!res)

@@ -63,6 +63,23 @@ static inline void cgroup_freep(struct cgroup **cg)
 
 /* Moves pid into the container's cgroup in every hierarchy. */
 int cgroup_enter(struct cgroup *cg, pid_t pid, struct hutch_err *err);
+/*
+ * Joining without the global cost. Moving another process into a cgroup takes the kernel's
+ * threadgroup lock for writing, whose RCU grace period costs ~10 ms per container start. A
+ * single-threaded process moving *itself* by writing "0" to a v1 hierarchy's "tasks" file
+ * skips that lock, and a clone3(CLONE_INTO_CGROUP) child is born in its cgroup2 cgroup.
+ * So: the runtime opens the v1 "tasks" files (permission is checked against the opener:
+ * the child may already be in a user namespace), the child writes "0" to each, and the v2
+ * hierarchy is reached with CLONE_INTO_CGROUP (cgroup_unified_fd) — or cgroup_enter_v2.
+ * prepare fills fds[] (at most max) with one fd per v1 hierarchy; the caller closes them.
+ */
+int cgroup_self_join_prepare(struct cgroup *cg, int *fds, size_t max, size_t *ret_n,
+			     struct hutch_err *err);
+/* In the child: moves the calling (single-threaded) process in through those fds. */
+int cgroup_self_join(const int *fds, size_t n);
+/* Moves pid into the cgroup2 hierarchy only (when CLONE_INTO_CGROUP was not available). */
+int cgroup_enter_v2(struct cgroup *cg, pid_t pid, struct hutch_err *err);
+
 /* Applies (or updates, for `update`) resource limits. */
 int cgroup_apply(struct cgroup *cg, const struct spec_resources *res, struct hutch_err *err);
 /* Freezes or thaws every process (v1 freezer / v2 cgroup.freeze); waits until done. */

@@ -143,10 +143,27 @@ static int make_start_socket(struct create_run *c, struct hutch_err *err)
 	return 0;
 }
 
-/* clone3 where available (fork semantics, stack 0), clone otherwise. */
-static pid_t clone_with_flags(int flags)
+/*
+ * clone3 where available (fork semantics, stack 0), clone otherwise. cgroup_fd >= 0 asks for
+ * CLONE_INTO_CGROUP; *ret_in_cgroup says whether the child was born there.
+ */
+static pid_t clone_with_flags(int flags, int cgroup_fd, bool *ret_in_cgroup)
 {
 	struct clone_args a = { .flags = (uint64_t)flags, .exit_signal = SIGCHLD };
+	*ret_in_cgroup = false;
+	if (cgroup_fd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)cgroup_fd;
+		pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+		if (pid >= 0) {
+			*ret_in_cgroup = true;
+			return pid;
+		}
+		if (errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP)
+			return pid;
+		a.flags &= ~(uint64_t)CLONE_INTO_CGROUP; /* an older kernel: join it the slow way */
+		a.cgroup = 0;
+	}
 	pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 	if (pid < 0 && errno == ENOSYS)
 		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -291,13 +308,27 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return err_set_errno(err, errno, "socketpair");
+	/* The child moves itself into the v1 hierarchies and is born in the v2 one: see
+	 * cgroup.h for why (the kernel's global attach lock costs milliseconds). */
+	int join_fds[16];
+	size_t n_join = 0;
+	int r;
+	if (c->cgroup &&
+	    (r = cgroup_self_join_prepare(c->cgroup, join_fds, ARRAY_SIZE(join_fds), &n_join, err)) < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return r;
+	}
 	/* A grandchild init must be reparented to us, so `run` can wait for it. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	pid_t pid = clone_with_flags(clone_flags);
+	bool in_v2 = false;
+	pid_t pid = clone_with_flags(clone_flags, c->cgroup ? cgroup_unified_fd(c->cgroup) : -1, &in_v2);
 	if (pid < 0) {
 		int e = errno;
 		close(sp[0]);
 		close(sp[1]);
+		for (size_t i = 0; i < n_join; i++)
+			close(join_fds[i]);
 		return err_set_errno(err, e, "clone container process");
 	}
 	if (pid == 0) {
@@ -311,16 +342,18 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 			.sync_fd = sp[1], .start_fd = c->start_fd, .clone_flags = clone_flags,
 			.new_flags = new_flags, .join_flags = join_flags,
 			.source_fds = c->source_fds,
+			.cgroup_join_fds = join_fds, .n_cgroup_join_fds = n_join,
 		};
 		init_main(&ic);
 	}
+	for (size_t i = 0; i < n_join; i++)
+		close(join_fds[i]);
 	close(sp[1]);
 	c->sync_fd = sp[0];
 	c->child = c->init = pid;
-	int r;
 	if ((clone_flags & CLONE_NEWUSER) && (r = idmap_write(pid, s, err)) < 0)
 		return r;
-	if (c->cgroup && (r = cgroup_enter(c->cgroup, pid, err)) < 0)
+	if (c->cgroup && !in_v2 && (r = cgroup_enter_v2(c->cgroup, pid, err)) < 0)
 		return r;
 	if ((r = sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1)) < 0)
 		return err_set_errno(err, -r, "sync");

@@ -231,6 +231,11 @@ static int prepare(struct init_ctx *c, char **ret_exe, struct hutch_err *err)
 	int r = sync_expect(c->sync_fd, SYNC_GO, &m, err);
 	if (r < 0)
 		return r;
+	/* First, before any fork: every descendant must start inside the container's cgroup. */
+	if ((r = cgroup_self_join(c->cgroup_join_fds, c->n_cgroup_join_fds)) < 0)
+		return err_set_errno(err, -r, "join the container's cgroup");
+	for (size_t i = 0; i < c->n_cgroup_join_fds; i++)
+		close(c->cgroup_join_fds[i]);
 	if ((r = join_namespaces(c, err)) < 0 || (r = make_late_namespaces(c, err)) < 0)
 		return r;
 	if (c->new_flags & CLONE_NEWUSER)
