@@ -321,5 +321,18 @@ t_events_stats() {
 	[ "$(echo "$out" | jq .data.pids.current)" -ge 1 ] || fail "no pids in stats: $out"
 }
 
+t_init_in_its_cgroup_in_every_hierarchy() {
+	make_bundle "$T/b" sleep 100
+	bundle_jq "$T/b" '.linux.cgroupsPath = "/hutch-engine-test/cgall"'
+	oci run -d -b "$T/b" cgall
+	pid=$(oci state cgall | jq .pid)
+	lines=$(cat /proc/$pid/cgroup)
+	oci delete -f cgall
+	rmdir /sys/fs/cgroup/*/hutch-engine-test 2>/dev/null || true
+	n_all=$(echo "$lines" | wc -l)
+	n_in=$(echo "$lines" | grep -c ':/hutch-engine-test/cgall$')
+	expect_eq "$n_in" "$n_all" "cgroup membership: $lines"
+}
+
 run_tests
 rm -rf "$R"
