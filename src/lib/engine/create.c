@@ -143,33 +143,6 @@ static int make_start_socket(struct create_run *c, struct hutch_err *err)
 	return 0;
 }
 
-/*
- * clone3 where available (fork semantics, stack 0), clone otherwise. cgroup_fd >= 0 asks for
- * CLONE_INTO_CGROUP; *ret_in_cgroup says whether the child was born there.
- */
-static pid_t clone_with_flags(int flags, int cgroup_fd, bool *ret_in_cgroup)
-{
-	struct clone_args a = { .flags = (uint64_t)flags, .exit_signal = SIGCHLD };
-	*ret_in_cgroup = false;
-	if (cgroup_fd >= 0) {
-		a.flags |= CLONE_INTO_CGROUP;
-		a.cgroup = (uint64_t)cgroup_fd;
-		pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-		if (pid >= 0) {
-			*ret_in_cgroup = true;
-			return pid;
-		}
-		if (errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP)
-			return pid;
-		a.flags &= ~(uint64_t)CLONE_INTO_CGROUP; /* an older kernel: join it the slow way */
-		a.cgroup = 0;
-	}
-	pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-	if (pid < 0 && errno == ENOSYS)
-		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-	return pid;
-}
-
 static char *hook_state_json(struct create_run *c, const char *status)
 {
 	c->state.pid = c->init;
@@ -322,7 +295,7 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	/* A grandchild init must be reparented to us, so `run` can wait for it. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	bool in_v2 = false;
-	pid_t pid = clone_with_flags(clone_flags, c->cgroup ? cgroup_unified_fd(c->cgroup) : -1, &in_v2);
+	pid_t pid = clone_into(clone_flags, c->cgroup ? cgroup_unified_fd(c->cgroup) : -1, &in_v2);
 	if (pid < 0) {
 		int e = errno;
 		close(sp[0]);

@@ -37,6 +37,8 @@ struct exec_run {
 	 * more (its child is the exec'd process). */
 	bool late_join;
 	pid_t child;
+	int cgroup_join_fds[16]; /* see cgroup_self_join_prepare() */
+	size_t n_cgroup_join_fds;
 };
 
 static void exec_release(struct exec_run *x)
@@ -52,6 +54,8 @@ static void exec_release(struct exec_run *x)
 		safe_close(x->ns_fds[i]);
 	safe_close(x->sync_fd);
 	safe_close(x->pty_master);
+	for (size_t i = 0; i < x->n_cgroup_join_fds; i++)
+		safe_close(x->cgroup_join_fds[i]);
 }
 
 /* Opens /proc/<init>/ns/<type> for every namespace the container has of its own. */
@@ -101,6 +105,8 @@ _Noreturn static void exec_child(struct exec_run *x, int sync_fd)
 	_cleanup_free_ char *exe = NULL;
 	const struct spec_process *p = x->opts->process;
 	int r = sync_expect(sync_fd, SYNC_GO, &m, &err);
+	if (r >= 0 && (r = cgroup_self_join(x->cgroup_join_fds, x->n_cgroup_join_fds)) < 0)
+		r = err_set_errno(&err, -r, "join the container's cgroup");
 	if (r >= 0)
 		r = join_in_child(x, sync_fd, &err);
 	if (r >= 0 && setsid() < 0)
@@ -195,7 +201,8 @@ static int spawn_exec(struct exec_run *x, pid_t *ret_pid, struct hutch_err *err)
 	/* With late_join our grandchild is the process: it must come back to us to be waited. */
 	if (x->late_join)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
-	pid_t pid = fork();
+	bool in_v2 = false;
+	pid_t pid = clone_into(0, x->cgroup ? cgroup_unified_fd(x->cgroup) : -1, &in_v2);
 	if (pid < 0) {
 		close(sp[0]);
 		close(sp[1]);
@@ -209,7 +216,7 @@ static int spawn_exec(struct exec_run *x, pid_t *ret_pid, struct hutch_err *err)
 	x->sync_fd = sp[0];
 	x->child = pid;
 	*ret_pid = pid;
-	if (x->cgroup && (r = cgroup_enter(x->cgroup, pid, err)) < 0)
+	if (x->cgroup && !in_v2 && (r = cgroup_enter_v2(x->cgroup, pid, err)) < 0)
 		return r;
 	if ((r = sync_send(x->sync_fd, SYNC_GO, 0, NULL, -1)) < 0)
 		return err_set_errno(err, -r, "sync");
@@ -244,7 +251,11 @@ static int do_exec(const char *root, const char *id, struct exec_run *x, struct 
 	if ((r = open_namespaces(x, err)) < 0)
 		return r;
 	x->late_join = geteuid() != 0 && spec_find_namespace(x->spec, CLONE_NEWUSER);
-	cgroup_open(NULL, x->st.cgroups_path, x->st.id, &x->cgroup, NULL);
+	if (cgroup_open(NULL, x->st.cgroups_path, x->st.id, &x->cgroup, NULL) >= 0 &&
+	    (r = cgroup_self_join_prepare(x->cgroup, x->cgroup_join_fds,
+					  ARRAY_SIZE(x->cgroup_join_fds), &x->n_cgroup_join_fds,
+					  err)) < 0)
+		return r;
 	pid_t pid = 0;
 	r = spawn_exec(x, &pid, err);
 	if (r < 0) {

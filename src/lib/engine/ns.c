@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -164,3 +167,29 @@ int idmap_write(pid_t pid, const struct spec *s, struct hutch_err *err)
 	return write_map(pid, "gid_map", "newgidmap", l->gid_mappings, l->n_gid_mappings,
 			 gid_direct, err);
 }
+
+/* clone3 where available (fork semantics, stack 0), clone otherwise. cgroup_fd >= 0 asks for
+ * CLONE_INTO_CGROUP; *ret_in_cgroup says whether the child was born there. */
+pid_t clone_into(int flags, int cgroup_fd, bool *ret_in_cgroup)
+{
+	struct clone_args a = { .flags = (uint64_t)flags, .exit_signal = SIGCHLD };
+	*ret_in_cgroup = false;
+	if (cgroup_fd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = (uint64_t)cgroup_fd;
+		pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+		if (pid >= 0) {
+			*ret_in_cgroup = true;
+			return pid;
+		}
+		if (errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP)
+			return pid;
+		a.flags &= ~(uint64_t)CLONE_INTO_CGROUP; /* an older kernel: join it the slow way */
+		a.cgroup = 0;
+	}
+	pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	if (pid < 0 && errno == ENOSYS)
+		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+	return pid;
+}
+

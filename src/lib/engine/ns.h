@@ -32,3 +32,10 @@ int ns_join_flags(const struct spec *s);
  * the setuid helpers newuidmap/newgidmap.
  */
 int idmap_write(pid_t pid, const struct spec *s, struct hutch_err *err);
+
+/*
+ * Forks with namespace flags (clone3 with a zero stack has fork's semantics; clone is the
+ * fallback). cgroup_fd >= 0 asks for CLONE_INTO_CGROUP; *ret_in_cgroup says whether the
+ * child was born in that cgroup (older kernels: join it yourself).
+ */
+pid_t clone_into(int flags, int cgroup_fd, bool *ret_in_cgroup);
