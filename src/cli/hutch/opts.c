@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "hutch.h"
+#include "sandbox/config.h"
 #include "strv.h"
 
 static const char run_summary[] =
@@ -40,85 +44,180 @@ void cli_sandbox_usage(FILE *f, const char *cmd)
 		"  -i, --interactive      accepted (stdin is always passed)\n"
 		"  --name NAME            a unique name for the sandbox\n"
 		"  --label K=V            a label (repeatable; ls and prune filter on them)\n"
-		"  --ttl SECS             stop and remove the sandbox after SECS\n",
+		"  --ttl SECS             stop and remove the sandbox after SECS\n"
+		"\nConfig files (JSON; see docs/sandbox.md): $XDG_CONFIG_HOME/hutch/config.json, then\n"
+		"hutch.json in this directory or the nearest parent (up to $HOME); flags win.\n"
+		"  --config FILE          use FILE as the project config instead of hutch.json\n"
+		"  --profile NAME         apply profile NAME (default: the profile named like CMD)\n"
+		"  --no-config            read no config file\n"
+		"  --print-config         print the effective settings as JSON and exit\n",
 		cmd, strcmp(cmd, "run") == 0 ? run_summary : create_summary);
 }
 
-static int parse_user(const char *s, struct sandbox_opts *o)
-{
-	char *end;
-	unsigned long uid = strtoul(s, &end, 10);
-	if (end == s || (*end && *end != ':') || uid > 0xfffffffeUL)
-		return -1;
-	o->uid = o->gid = (uint32_t)uid;
-	if (*end == ':') {
-		const char *gs = end + 1;
-		unsigned long gid = strtoul(gs, &end, 10);
-		if (end == gs || *end || gid > 0xfffffffeUL)
-			return -1;
-		o->gid = (uint32_t)gid;
-	}
-	o->has_user = true;
-	return 0;
-}
+/*
+ * The settings of this command: config files (user, then project) and profile first, the
+ * flags over them. The strings in a->sb point into `effective`, which lives until
+ * cli_sandbox_args_release (a CLI parses one command per process).
+ */
+static struct sandbox_settings effective;
 
-static int parse_limit(const char *flag, const char *val, bool size, int64_t *ret)
+/* Flags that are settings, by getopt code → config key. */
+static const char *setting_key(int c)
 {
-	if (strcmp(val, "-1") == 0) {
-		*ret = -1;
-		return 0;
-	}
-	char *end;
-	long long v = strtoll(val, &end, 10);
-	if (size ? sandbox_parse_size(val, ret) < 0 : (end == val || *end || v <= 0)) {
-		log_error("%s: invalid value '%s'", flag, val);
-		return -1;
-	}
-	if (!size)
-		*ret = v;
-	if (*ret <= 0) {
-		log_error("%s: must be positive (or -1 for none), got '%s'", flag, val);
-		return -1;
-	}
-	return 0;
-}
-
-static int parse_number_opts(int c, const char *arg, struct cli_sandbox_args *a)
-{
-	char *end;
-	double d;
 	switch (c) {
-	case 'm':
-		return parse_limit("--memory", arg, true, &a->sb.memory);
-	case 'P':
-		return parse_limit("--pids", arg, false, &a->sb.pids);
-	case 'c':
-		d = strtod(arg, &end);
-		if (end == arg || *end || (d <= 0 && d != -1) || d > 4096) {
-			log_error("--cpus: invalid value '%s'", arg);
+	case 'R': return "rootfs";
+	case 'W': return "workspace";
+	case 'M': return "mounts";
+	case 'F': return "tmpfs";
+	case 'o': return "read_only";
+	case 'e': return "env";
+	case 'A': return "env_allow";
+	case 'B': return "env_block";
+	case 'u': return "user";
+	case 'H': return "hostname";
+	case 'w': return "cwd";
+	case 'm': return "memory";
+	case 'c': return "cpus";
+	case 'P': return "pids";
+	case 'T': return "timeout";
+	case 'N': return "network";
+	case 'C': return "cap_add";
+	case 'S': return "seccomp";
+	}
+	return NULL;
+}
+
+static int set_flag(struct sandbox_settings *flags, const char *flag, const char *key,
+		    const char *val)
+{
+	struct hutch_err err = { 0 };
+	if (sandbox_settings_set(flags, key, val, &err) < 0) {
+		log_error("--%s: %s", flag, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Where the config comes from: --config, --profile, --no-config, --print-config. */
+struct config_choice {
+	const char *file;
+	const char *profile;
+	bool none;
+	bool print;
+};
+
+static int load_if(const char *path, bool must_exist, struct sandbox_config_file **ret)
+{
+	struct hutch_err err = { 0 };
+	if (!path)
+		return 0;
+	if (!must_exist && access(path, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if (sandbox_config_load(path, ret, &err) < 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void config_files_free(struct sandbox_config_file **files, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sandbox_config_file_free(files[i]);
+}
+
+/* Prints the effective settings as JSON (--print-config). */
+static void print_config(struct sandbox_config_file *const *files, size_t n, const char *profile)
+{
+	_cleanup_strv_ char **names = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (files[i])
+			strv_push(&names, files[i]->path);
+	char cwd[4096];
+	_cleanup_free_ char *json = sandbox_settings_to_json(&effective, names, profile,
+							     getcwd(cwd, sizeof(cwd)) ? cwd : NULL);
+	if (json)
+		printf("%s\n", json);
+}
+
+/* The user file (if it exists), then the project file (--config, or hutch.json found). */
+static int load_files(const struct config_choice *cc, struct sandbox_config_file *files[2])
+{
+	if (cc->none)
+		return 0;
+	struct hutch_err err = { 0 };
+	_cleanup_free_ char *user = sandbox_config_user_path();
+	_cleanup_free_ char *project = NULL;
+	if (!cc->file && sandbox_config_find_project(".", getenv("HOME"), &project, &err) < 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	if (load_if(user, false, &files[0]) < 0 ||
+	    load_if(cc->file ? cc->file : project, true, &files[1]) < 0)
+		return -1;
+	return 0;
+}
+
+/* Layers the config files and the flags into a->sb (see src/lib/sandbox/config.h). */
+static int apply_settings(struct cli_sandbox_args *a, const struct config_choice *cc,
+			  const struct sandbox_settings *flags)
+{
+	struct sandbox_config_file *files[2] = { NULL, NULL };
+	struct hutch_err err = { 0 };
+	const char *profile = NULL;
+	int r = load_files(cc, files);
+	if (r == 0 && sandbox_config_resolve(files, 2, cc->profile, a->argv[0], &effective,
+					     &profile, &err) < 0) {
+		log_error("%s", err.msg);
+		r = -1;
+	}
+	if (r == 0 && (sandbox_settings_merge(&effective, flags) < 0 ||
+		       sandbox_settings_to_opts(&effective, &a->sb, &a->timeout_ms) < 0)) {
+		log_error("out of memory");
+		r = -1;
+	}
+	if (r == 0 && cc->print) {
+		print_config(files, 2, profile);
+		config_files_free(files, 2);
+		exit(0);
+	}
+	config_files_free(files, 2);
+	return r;
+}
+
+static int parse_other(int c, const char *arg, struct cli_sandbox_args *a, struct config_choice *cc)
+{
+	switch (c) {
+	case 't': a->tty = true; return 0;
+	case 'i': a->interactive = true; return 0;
+	case 'n': a->name = arg; return 0;
+	case 'X': a->rm = true; return 0;
+	case 'K': cc->file = arg; return 0;
+	case 'Q': cc->profile = arg; return 0;
+	case 'Z': cc->none = true; return 0;
+	case 'Y': cc->print = true; return 0;
+	case 'l':
+		if (!strchr(arg, '=') || arg[0] == '=') {
+			log_error("--label: expected KEY=VALUE, got '%s'", arg);
 			return -1;
 		}
-		a->sb.cpus = d;
-		return 0;
-	case 'T':
-		d = strtod(arg, &end);
-		if (end == arg || *end || d <= 0 || d > 4e6) {
-			log_error("--timeout: invalid number of seconds '%s'", arg);
+		if (strv_push(&a->labels, arg) < 0) {
+			log_error("out of memory");
 			return -1;
 		}
-		a->timeout_ms = (uint32_t)(d * 1000);
 		return 0;
+	case 'L': {
+		char *end;
+		double d = strtod(arg, &end);
+		if (end == arg || *end || d <= 0 || d > 1e9) {
+			log_error("--ttl: invalid number of seconds '%s'", arg);
+			return -1;
+		}
+		a->ttl_s = (int64_t)d;
+		return 0;
+	}
 	}
 	return -1;
-}
-
-static int push(char ***v, const char *s)
-{
-	if (strv_push(v, s) < 0) {
-		log_error("out of memory");
-		return -1;
-	}
-	return 0;
 }
 
 int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
@@ -136,79 +235,43 @@ int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
 		{ "tty", no_argument, NULL, 't' },           { "interactive", no_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },    { "label", required_argument, NULL, 'l' },
 		{ "ttl", required_argument, NULL, 'L' },     { "rm", no_argument, NULL, 'X' },
+		{ "config", required_argument, NULL, 'K' },  { "profile", required_argument, NULL, 'Q' },
+		{ "no-config", no_argument, NULL, 'Z' },     { "print-config", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },          { 0 },
 	};
+	_cleanup_(sandbox_settings_release) struct sandbox_settings flags = { 0 };
+	struct config_choice cc = { 0 };
 	int c, r = 0;
 	while (r == 0 && (c = getopt_long(argc, argv, "+e:u:w:m:tih", opts, NULL)) != -1) {
-		switch (c) {
-		case 'R': a->sb.rootfs = optarg; break;
-		case 'W': a->sb.workspace = optarg; break;
-		case 'M': r = push(&a->sb.mounts, optarg); break;
-		case 'F': r = push(&a->sb.tmpfs, optarg); break;
-		case 'o': a->sb.read_only = true; break;
-		case 'e': r = push(&a->sb.env, optarg); break;
-		case 'A': r = push(&a->sb.env_allow, optarg); break;
-		case 'B': r = push(&a->sb.env_block, optarg); break;
-		case 'H': a->sb.hostname = optarg; break;
-		case 'w': a->sb.cwd = optarg; break;
-		case 'C': r = push(&a->sb.cap_add, optarg); break;
-		case 'S': a->sb.seccomp = optarg; break;
-		case 't': a->tty = true; break;
-		case 'i': a->interactive = true; break;
-		case 'n': a->name = optarg; break;
-		case 'l':
-			if (!strchr(optarg, '=') || optarg[0] == '=') {
-				log_error("--label: expected KEY=VALUE, got '%s'", optarg);
-				r = -1;
-			} else {
-				r = push(&a->labels, optarg);
-			}
-			break;
-		case 'X': a->rm = true; break;
-		case 'L': {
-			char *end;
-			double d = strtod(optarg, &end);
-			if (end == optarg || *end || d <= 0 || d > 1e9) {
-				log_error("--ttl: invalid number of seconds '%s'", optarg);
-				r = -1;
-			}
-			a->ttl_s = (int64_t)d;
-			break;
-		}
-		case 'u':
-			if (parse_user(optarg, &a->sb) < 0) {
-				log_error("--user: expected UID[:GID], got '%s'", optarg);
-				r = -1;
-			}
-			break;
-		case 'N':
-			if (strcmp(optarg, "none") && strcmp(optarg, "host")) {
-				log_error("--network: expected none or host, got '%s'", optarg);
-				r = -1;
-			}
-			a->sb.network_host = strcmp(optarg, "host") == 0;
-			break;
-		case 'm': case 'P': case 'c': case 'T':
-			r = parse_number_opts(c, optarg, a);
-			break;
-		case 'h':
+		const char *key = setting_key(c);
+		if (key) {
+			/* Messages name the long flag (also for -m, -e, ...). */
+			const char *flag = key;
+			for (size_t i = 0; opts[i].name; i++)
+				if (opts[i].val == c)
+					flag = opts[i].name;
+			r = set_flag(&flags, flag, key, c == 'o' ? "true" : optarg);
+		} else if (c == 'h') {
 			cli_sandbox_usage(stdout, argv[0]);
 			exit(0);
-		default:
+		} else if (c == '?' || c == ':') {
 			cli_sandbox_usage(stderr, argv[0]);
 			return -1;
+		} else {
+			r = parse_other(c, optarg, a, &cc);
 		}
 	}
 	if (r < 0)
+		return -1;
+	a->argv = argv + optind; /* may be empty for create: an idle sandbox */
+	if (apply_settings(a, &cc, &flags) < 0)
 		return -1;
 	if (optind >= argc && strcmp(argv[0], "run") == 0) {
 		log_error("run: a command is required (hutch run [options] -- CMD...)");
 		return -1;
 	}
-	a->argv = argv + optind; /* may be empty for create: an idle sandbox */
 	return 0;
 }
-
 
 void cli_sandbox_args_release(struct cli_sandbox_args *a)
 {
@@ -219,5 +282,6 @@ void cli_sandbox_args_release(struct cli_sandbox_args *a)
 	strv_free(a->sb.env_block);
 	strv_free(a->sb.cap_add);
 	strv_free(a->labels);
+	sandbox_settings_release(&effective);
 	*a = (struct cli_sandbox_args){ 0 };
 }

@@ -169,6 +169,22 @@ static void store(int dirfd, const char *name, const struct buf *key,
 	free(f.data);
 }
 
+static int compile_with_key(const struct spec_seccomp *s, const struct buf *key,
+			    const char *cache_dir, struct seccomp_program **ret, struct hutch_err *err)
+{
+	_cleanup_close_ int dirfd = key->oom ? -1 : open_dir(cache_dir);
+	if (dirfd < 0)
+		return seccomp_compile(s, ret, err);
+	char name[32];
+	snprintf(name, sizeof(name), "%016llx.bpf", (unsigned long long)fnv1a(key->data, key->len));
+	if (load(dirfd, name, key, ret) == 0)
+		return 0;
+	int r = seccomp_compile(s, ret, err);
+	if (r >= 0)
+		store(dirfd, name, key, *ret);
+	return r;
+}
+
 int seccomp_compile_cached(const struct spec_seccomp *s, const char *cache_dir,
 			   struct seccomp_program **ret, struct hutch_err *err)
 {
@@ -177,16 +193,7 @@ int seccomp_compile_cached(const struct spec_seccomp *s, const char *cache_dir,
 		return seccomp_compile(s, ret, err);
 	struct buf key = { 0 };
 	serialize(s, &key);
-	_cleanup_free_ char *kd = key.data;
-	_cleanup_close_ int dirfd = key.oom ? -1 : open_dir(cache_dir);
-	if (dirfd < 0)
-		return seccomp_compile(s, ret, err);
-	char name[32];
-	snprintf(name, sizeof(name), "%016llx.bpf", (unsigned long long)fnv1a(key.data, key.len));
-	if (load(dirfd, name, &key, ret) == 0)
-		return 0;
-	int r = seccomp_compile(s, ret, err);
-	if (r >= 0)
-		store(dirfd, name, &key, *ret);
+	int r = compile_with_key(s, &key, cache_dir, ret, err);
+	free(key.data);
 	return r;
 }
