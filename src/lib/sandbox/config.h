@@ -34,10 +34,6 @@
 #define SANDBOX_CONFIG_PROJECT_FILE "hutch.json"
 
 /* The built-in defaults of spec-build.c, for --print-config (a unit test checks they agree). */
-#define SANDBOX_DEFAULT_MEMORY (1LL << 30)
-#define SANDBOX_DEFAULT_PIDS 512
-#define SANDBOX_DEFAULT_CPUS 1.0
-#define SANDBOX_DEFAULT_HOSTNAME "hutch"
 
 enum {
 	SANDBOX_SET_ROOTFS = 1u << 0,

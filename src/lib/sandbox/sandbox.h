@@ -27,6 +27,10 @@
 #include "spec/spec.h"
 
 #define SANDBOX_HOST_UID 2147418112u /* 0x7fff0000: no account uses it */
+#define SANDBOX_DEFAULT_MEMORY (1LL << 30)
+#define SANDBOX_DEFAULT_PIDS 512
+#define SANDBOX_DEFAULT_CPUS 1.0
+#define SANDBOX_DEFAULT_HOSTNAME "hutch"
 #define SANDBOX_AGENT_PATH "/dev/.hutch-agent"
 
 struct sandbox_opts {

@@ -20,9 +20,6 @@
 #include "security/security.h"
 #include "strv.h"
 
-#define DEFAULT_MEMORY (1LL << 30)
-#define DEFAULT_PIDS 512
-#define DEFAULT_CPUS 1.0
 #define CPU_PERIOD 100000
 #define MAX_USER_MOUNTS 64
 
@@ -232,15 +229,15 @@ static int add_limits(struct spec *s, const struct sandbox_opts *o)
 {
 	struct spec_resources *res = &s->linux.resources;
 	s->linux.has_resources = true;
-	res->pids_limit = o->pids ? o->pids : DEFAULT_PIDS;
+	res->pids_limit = o->pids ? o->pids : SANDBOX_DEFAULT_PIDS;
 	res->has_memory = true;
-	res->memory = (struct spec_memory){ .limit = o->memory ? o->memory : DEFAULT_MEMORY,
+	res->memory = (struct spec_memory){ .limit = o->memory ? o->memory : SANDBOX_DEFAULT_MEMORY,
 					    .reservation = SPEC_UNSET, .swap = SPEC_UNSET,
 					    .kernel = SPEC_UNSET, .kernel_tcp = SPEC_UNSET,
 					    .swappiness = SPEC_UNSET };
 	/* Swap counts against the same limit: a sandbox cannot page its way past it. */
 	res->memory.swap = res->memory.limit;
-	double cpus = o->cpus ? o->cpus : DEFAULT_CPUS;
+	double cpus = o->cpus ? o->cpus : SANDBOX_DEFAULT_CPUS;
 	res->has_cpu = true;
 	res->cpu = (struct spec_cpu){ .shares = SPEC_UNSET, .quota = SPEC_UNSET, .burst = SPEC_UNSET,
 				      .period = SPEC_UNSET, .realtime_runtime = SPEC_UNSET,
@@ -327,7 +324,7 @@ static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err 
 	s->oci_version = strdup("1.2.0");
 	s->root_path = strdup(o->rootfs ? o->rootfs : "/");
 	s->root_readonly = true;
-	s->hostname = strdup(o->hostname ? o->hostname : "hutch");
+	s->hostname = strdup(o->hostname ? o->hostname : SANDBOX_DEFAULT_HOSTNAME);
 	s->has_linux = true;
 	s->linux.rootfs_propagation = strdup("rprivate");
 	if (!s->oci_version || !s->root_path || !s->hostname || !s->linux.rootfs_propagation)
