@@ -207,6 +207,23 @@ t_no_setuid_files_in_workspace() {
 	fi
 }
 
+t_rootfs_is_copy_on_write() {
+	ws
+	chmod 755 "$T" # the sandbox's user must reach its rootfs (as with any user namespace)
+	make_rootfs "$T/rootfs"
+	out=$(hutch run --rootfs "$T/rootfs" -- sh -c 'echo hi > /etc/newfile && cat /etc/newfile; id -u')
+	expect_eq "$(echo "$out" | tr '\n' ' ')" "hi 0 "
+	[ ! -e "$T/rootfs/etc/newfile" ] || fail "the rootfs itself was written"
+	set +e
+	out=$(hutch run --rootfs "$T/rootfs" --rootfs-size 1m -- sh -c 'dd if=/dev/zero of=/big bs=1M count=4 2>&1')
+	set -e
+	expect_contains "$out" "No space left"
+	mkdir -p "$T/keep"
+	hutch run --rootfs "$T/rootfs" --rootfs-changes "$T/keep" -- sh -c 'echo kept > /etc/k'
+	expect_eq "$(hutch run --rootfs "$T/rootfs" --rootfs-changes "$T/keep" -- cat /etc/k)" kept
+	[ ! -e "$T/rootfs/etc/k" ] || fail "the rootfs itself was written"
+}
+
 t_rootless_run() {
 	id hutchtest >/dev/null 2>&1 || useradd -m -s /bin/bash hutchtest 2>/dev/null ||
 		skip "cannot create the unprivileged user 'hutchtest'"

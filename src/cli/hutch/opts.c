@@ -22,7 +22,10 @@ void cli_sandbox_usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
 		"usage: hutch %s [options] [--] CMD [ARG...]\n\n%s\n"
-		"  --rootfs DIR           use DIR as the root instead of the host's /\n"
+		"  --rootfs DIR           use DIR as the root instead of the host's /, copy-on-write:\n"
+		"                         writes go to a tmpfs and are thrown away at the end\n"
+		"  --rootfs-size SIZE     size of that tmpfs (default 1g)\n"
+		"  --rootfs-changes DIR   keep the rootfs's writes in DIR instead (reused next time)\n"
 		"  --workspace DIR        mount DIR at /work (default: current directory; '' none)\n"
 		"  --mount SRC:DST[:ro|rw]  bind a host path (repeatable)\n"
 		"  --tmpfs DST[:OPTS]     a tmpfs (default size=64m) (repeatable)\n"
@@ -83,6 +86,8 @@ static const char *setting_key(int c)
 	case 'N': return "network";
 	case 'C': return "cap_add";
 	case 'S': return "seccomp";
+	case 'z': return "rootfs_size";
+	case 'j': return "rootfs_changes";
 	}
 	return NULL;
 }
@@ -237,6 +242,8 @@ int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
 		{ "ttl", required_argument, NULL, 'L' },     { "rm", no_argument, NULL, 'X' },
 		{ "config", required_argument, NULL, 'K' },  { "profile", required_argument, NULL, 'Q' },
 		{ "no-config", no_argument, NULL, 'Z' },     { "print-config", no_argument, NULL, 'Y' },
+		{ "rootfs-size", required_argument, NULL, 'z' },
+		{ "rootfs-changes", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },          { 0 },
 	};
 	_cleanup_(sandbox_settings_release) struct sandbox_settings flags = { 0 };

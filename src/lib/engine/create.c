@@ -52,6 +52,7 @@ struct create_run {
 	pid_t init;  /* the container init (the child, or its child) */
 	int pty_master;
 	int *source_fds; /* detached bind sources, with a user namespace */
+	int overlay_lower_fd; /* idmapped rootfs for a copy-on-write root, or -1 */
 	struct container_state state;
 };
 
@@ -70,6 +71,7 @@ static void run_release(struct create_run *c)
 	safe_close(c->sync_fd);
 	safe_close(c->pty_master);
 	rootfs_source_fds_free(c->source_fds, c->spec ? c->spec->n_mounts : 0);
+	safe_close(c->overlay_lower_fd);
 	container_state_release(&c->state);
 }
 
@@ -316,6 +318,7 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 			.new_flags = new_flags, .join_flags = join_flags,
 			.source_fds = c->source_fds,
 			.cgroup_join_fds = join_fds, .n_cgroup_join_fds = n_join,
+			.overlay_lower_fd = c->overlay_lower_fd,
 		};
 		init_main(&ic);
 	}
@@ -421,6 +424,12 @@ static int create_locked(struct create_run *c, struct hutch_err *err)
 	if (geteuid() == 0 && spec_find_namespace(c->spec, CLONE_NEWUSER) &&
 	    (r = rootfs_open_sources(c->spec, &c->source_fds, err)) < 0)
 		return r;
+	/* Likewise a copy-on-write root's lower layer, idmapped so the container's root owns
+	 * what the host's root owns there (only the host's root can make idmapped mounts). */
+	if (geteuid() == 0 && spec_find_namespace(c->spec, CLONE_NEWUSER) &&
+	    spec_annotation(c->spec, ROOTFS_OVERLAY_ANNOTATION) &&
+	    (c->overlay_lower_fd = rootfs_open_idmapped(c->spec, c->rootfs, err)) < 0)
+		return c->overlay_lower_fd;
 	if ((r = spawn_init(c, err)) < 0)
 		return r;
 	c->state.pid = c->init;
@@ -460,7 +469,8 @@ int container_create(const char *root, const char *id, const struct create_opts 
 		     struct created *ret, struct hutch_err *err)
 {
 	struct create_run c = { .root = root, .id = id, .opts = o, .dirfd = -1, .lockfd = -1,
-				.start_fd = -1, .sync_fd = -1, .pty_master = -1 };
+				.start_fd = -1, .sync_fd = -1, .pty_master = -1,
+				.overlay_lower_fd = -1 };
 	int r = check_bundle(&c, err);
 	if (r >= 0)
 		r = state_dir_create(root, id, &c.dirfd, err);

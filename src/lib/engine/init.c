@@ -253,6 +253,8 @@ static int prepare(struct init_ctx *c, char **ret_exe, struct hutch_err *err)
 		.before_pivot = request_create_hooks,
 		.userdata = c,
 		.source_fds = c->source_fds,
+		.overlay = spec_annotation(s, ROOTFS_OVERLAY_ANNOTATION),
+		.overlay_lower_fd = c->overlay_lower_fd,
 	};
 	if ((c->new_flags | c->join_flags) & CLONE_NEWNS) {
 		if ((r = rootfs_setup(&rc, err)) < 0)

@@ -480,3 +480,21 @@ void rootfs_source_fds_free(int *fds, size_t n)
 		safe_close(fds[i]);
 	free(fds);
 }
+
+int rootfs_open_idmapped(const struct spec *s, const char *rootfs, struct hutch_err *err)
+{
+	const struct spec_linux *l = &s->linux;
+	if (!l->n_uid_mappings || !l->n_gid_mappings)
+		return err_set(err, EINVAL, "idmapped rootfs: the container has no id mappings");
+	_cleanup_close_ int mfd = fs_clone_tree(AT_FDCWD, rootfs, true);
+	if (mfd < 0)
+		return err_set_errno(err, -mfd, "idmapped rootfs '%s'", rootfs);
+	_cleanup_close_ int userns = fs_userns_fd(l->uid_mappings, l->n_uid_mappings,
+						  l->gid_mappings, l->n_gid_mappings, err);
+	if (userns < 0)
+		return userns;
+	int r = setattr(mfd, AT_RECURSIVE, MOUNT_ATTR_IDMAP, 0, 0, userns);
+	if (r < 0)
+		return err_set_errno(err, -r, "idmapped rootfs '%s'", rootfs);
+	return TAKE_FD(mfd);
+}

@@ -98,6 +98,66 @@ static int bind_rootfs(const char *rootfs, struct hutch_err *err)
 	return fd;
 }
 
+/* A new tmpfs mounted at path (stacked over what is there, in our private namespace). */
+static int tmpfs_at(const char *path, const char *size, struct hutch_err *err)
+{
+	_cleanup_close_ int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return err_set_errno(err, errno, "copy-on-write root: tmpfs of size '%s'", size);
+	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+	if (mfd < 0 || move_mount(mfd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return err_set_errno(err, errno, "copy-on-write root: mount tmpfs");
+	return 0;
+}
+
+/*
+ * The copy-on-write root: the rootfs dir is opened first (the lower layer), a tmpfs is put
+ * over its path to hold the upper and work dirs, and the overlay goes on top of both. All of
+ * it lives in the container's mount namespace: nothing to clean up on the host.
+ */
+static int overlay_rootfs(const char *rootfs, const char *how, int lower_fd, struct hutch_err *err)
+{
+	/* An idmapped lower is attached over the rootfs path first: overlay takes its layers
+	 * by path, and the path then leads to the idmapped view. */
+	if (lower_fd >= 0 && move_mount(lower_fd, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return err_set_errno(err, errno, "copy-on-write root: attach idmapped rootfs");
+	_cleanup_close_ int lower = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (lower < 0)
+		return err_set_errno(err, errno, "rootfs '%s'", rootfs);
+	const char *upper_at = rootfs;
+	if (strncmp(how, "tmpfs:", 6) == 0) {
+		int r = tmpfs_at(rootfs, how + 6, err);
+		if (r < 0)
+			return r;
+	} else if (strncmp(how, "dir:", 4) == 0 && how[4] == '/') {
+		upper_at = how + 4;
+	} else {
+		return err_set(err, EINVAL, "%s: expected tmpfs:SIZE or dir:/PATH, got '%s'",
+			       ROOTFS_OVERLAY_ANNOTATION, how);
+	}
+	_cleanup_close_ int tmp = open(upper_at, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (tmp < 0 || (mkdirat(tmp, "upper", 0755) < 0 && errno != EEXIST) ||
+	    (mkdirat(tmp, "work", 0755) < 0 && errno != EEXIST))
+		return err_set_errno(err, errno, "copy-on-write root: upper dir in '%s'", upper_at);
+	char lowerdir[64], upperdir[64], workdir[64];
+	snprintf(lowerdir, sizeof(lowerdir), "/proc/self/fd/%d", lower);
+	snprintf(upperdir, sizeof(upperdir), "/proc/self/fd/%d/upper", tmp);
+	snprintf(workdir, sizeof(workdir), "/proc/self/fd/%d/work", tmp);
+	_cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lowerdir, 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upperdir, 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", workdir, 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return err_set_errno(err, errno, "copy-on-write root: overlay on '%s'", rootfs);
+	_cleanup_close_ int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+	if (mfd < 0 || move_mount(mfd, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return err_set_errno(err, errno, "copy-on-write root: mount overlay");
+	int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? err_set_errno(err, errno, "copy-on-write root: open") : fd;
+}
+
 static bool is_dev_mount(const struct spec_mount *m)
 {
 	const char *d = m->destination;
@@ -228,7 +288,9 @@ int rootfs_setup(const struct rootfs_ctx *ctx, struct hutch_err *err)
 		return err_set_errno(err, errno, "set propagation of '/'");
 	if ((prop & MS_SHARED) && (r = parent_private(ctx->rootfs, err)) < 0)
 		return r;
-	_cleanup_close_ int rootfd = bind_rootfs(ctx->rootfs, err);
+	_cleanup_close_ int rootfd =
+		ctx->overlay ? overlay_rootfs(ctx->rootfs, ctx->overlay, ctx->overlay_lower_fd, err)
+			     : bind_rootfs(ctx->rootfs, err);
 	if (rootfd < 0)
 		return rootfd;
 	if (s->root_readonly && (r = submounts_readonly(rootfd, err)) < 0)

@@ -37,12 +37,24 @@
 
 struct cgroup;
 
+#define ROOTFS_OVERLAY_ANNOTATION "run.hutch.rootfs.overlay"
+
 struct rootfs_ctx {
 	const struct spec *spec;
 	const char *rootfs;	  /* absolute host path of root.path */
 	struct cgroup *cgroup;	  /* for "cgroup" mounts; may be NULL (then they are skipped) */
 	bool in_userns;		  /* we are in a new user namespace: devices are bind-mounted */
 	bool no_pivot;		  /* --no-pivot: chroot (with MS_MOVE) instead of pivot_root */
+	/*
+	 * Copy-on-write root (sandboxes' --rootfs; the annotation ROOTFS_OVERLAY_ANNOTATION):
+	 * "tmpfs:SIZE" makes the root an overlay whose lower layer is the rootfs and whose upper
+	 * layer is a fresh tmpfs of SIZE, so writes vanish with the container's mount namespace;
+	 * "dir:PATH" keeps the upper layer in the host directory PATH (PATH/upper, PATH/work).
+	 */
+	const char *overlay;
+	/* With overlay: the rootfs as an idmapped detached mount made by the runtime (so the
+	 * container's root owns what the host's root owns in it), or -1 for the plain dir. */
+	int overlay_lower_fd;
 	const char *console_path; /* host path of the pty slave to bind on /dev/console, or NULL */
 	/*
 	 * Called (if set) after every mount is in place and before pivot_root: the engine runs
@@ -63,6 +75,10 @@ struct rootfs_ctx {
  * the current directory). *ret has spec->n_mounts entries; free with rootfs_source_fds_free. */
 int rootfs_open_sources(const struct spec *s, int **ret, struct hutch_err *err);
 void rootfs_source_fds_free(int *fds, size_t n);
+
+/* A detached, idmapped (by the container's own id maps) recursive copy of the rootfs: the
+ * lower layer of a copy-on-write root in a user namespace. Needs the host's root. */
+int rootfs_open_idmapped(const struct spec *s, const char *rootfs, struct hutch_err *err);
 
 /* Does everything above; on return the calling process's root is the container's. */
 int rootfs_setup(const struct rootfs_ctx *ctx, struct hutch_err *err);

@@ -20,6 +20,8 @@ void sandbox_settings_release(struct sandbox_settings *s)
 	free(s->hostname);
 	free(s->cwd);
 	free(s->seccomp);
+	free(s->rootfs_size);
+	free(s->rootfs_changes);
 	strv_free(s->mounts);
 	strv_free(s->tmpfs);
 	strv_free(s->env);
@@ -151,6 +153,9 @@ static int set_string_setting(struct sandbox_settings *s, const char *key, const
 		{ "hostname", offsetof(struct sandbox_settings, hostname), SANDBOX_SET_HOSTNAME },
 		{ "cwd", offsetof(struct sandbox_settings, cwd), SANDBOX_SET_CWD },
 		{ "seccomp", offsetof(struct sandbox_settings, seccomp), SANDBOX_SET_SECCOMP },
+		{ "rootfs_size", offsetof(struct sandbox_settings, rootfs_size), SANDBOX_SET_ROOTFS_SIZE },
+		{ "rootfs_changes", offsetof(struct sandbox_settings, rootfs_changes),
+		  SANDBOX_SET_ROOTFS_CHANGES },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
 		if (strcmp(key, strs[i].key) != 0)
@@ -253,7 +258,10 @@ int sandbox_settings_merge(struct sandbox_settings *dst, const struct sandbox_se
 	    ((set & SANDBOX_SET_WORKSPACE) && set_str(&dst->workspace, src->workspace) < 0) ||
 	    ((set & SANDBOX_SET_HOSTNAME) && set_str(&dst->hostname, src->hostname) < 0) ||
 	    ((set & SANDBOX_SET_CWD) && set_str(&dst->cwd, src->cwd) < 0) ||
-	    ((set & SANDBOX_SET_SECCOMP) && set_str(&dst->seccomp, src->seccomp) < 0))
+	    ((set & SANDBOX_SET_SECCOMP) && set_str(&dst->seccomp, src->seccomp) < 0) ||
+	    ((set & SANDBOX_SET_ROOTFS_SIZE) && set_str(&dst->rootfs_size, src->rootfs_size) < 0) ||
+	    ((set & SANDBOX_SET_ROOTFS_CHANGES) &&
+	     set_str(&dst->rootfs_changes, src->rootfs_changes) < 0))
 		return -ENOMEM;
 	if (set & SANDBOX_SET_READ_ONLY)
 		dst->read_only = src->read_only;
@@ -309,6 +317,10 @@ int sandbox_settings_to_opts(const struct sandbox_settings *s, struct sandbox_op
 		o->cwd = s->cwd;
 	if (set & SANDBOX_SET_SECCOMP)
 		o->seccomp = s->seccomp;
+	if (set & SANDBOX_SET_ROOTFS_SIZE)
+		o->rootfs_size = s->rootfs_size;
+	if (set & SANDBOX_SET_ROOTFS_CHANGES)
+		o->rootfs_changes = s->rootfs_changes;
 	o->read_only = s->read_only;
 	o->has_user = set & SANDBOX_SET_USER;
 	o->uid = s->uid;
@@ -377,6 +389,10 @@ char *sandbox_settings_to_json(const struct sandbox_settings *s, char *const *fi
 	json_object_object_add(o, "profile", json_str_or_null(profile));
 	/* null: the host's "/" (read-only) */
 	json_object_object_add(o, "rootfs", json_str_or_null(s->rootfs));
+	/* with a rootfs: its copy-on-write layer (a tmpfs of rootfs_size, or kept in a dir) */
+	json_object_object_add(o, "rootfs_size", json_object_new_string(
+		s->rootfs_size ? s->rootfs_size : SANDBOX_DEFAULT_ROOTFS_SIZE));
+	json_object_object_add(o, "rootfs_changes", json_str_or_null(s->rootfs_changes));
 	json_object_object_add(o, "workspace", json_str_or_null(ws));
 	json_object_object_add(o, "mounts", json_strv(s->mounts));
 	json_object_object_add(o, "tmpfs", json_strv(s->tmpfs));

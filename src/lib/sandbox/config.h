@@ -48,12 +48,14 @@ enum {
 	SANDBOX_SET_TIMEOUT = 1u << 9,
 	SANDBOX_SET_NETWORK = 1u << 10,
 	SANDBOX_SET_SECCOMP = 1u << 11,
+	SANDBOX_SET_ROOTFS_SIZE = 1u << 12,
+	SANDBOX_SET_ROOTFS_CHANGES = 1u << 13,
 };
 
 /* One layer of settings: a config section, a profile, the flags, or the merged result. */
 struct sandbox_settings {
 	uint32_t set; /* SANDBOX_SET_* of the scalars this layer gives */
-	char *rootfs, *workspace, *hostname, *cwd, *seccomp;
+	char *rootfs, *workspace, *hostname, *cwd, *seccomp, *rootfs_size, *rootfs_changes;
 	bool read_only, network_host;
 	uint32_t uid, gid;
 	int64_t memory, pids; /* -1: unlimited */

@@ -5,7 +5,8 @@
  *
  * Defaults (each visible and changeable by an option):
  *   every namespace (user, mount, pid, ipc, uts, net, cgroup); root = the host's "/" read-only
- *   (or --rootfs DIR); /work = the workspace (current directory) read-write; tmpfs /tmp
+ *   (or --rootfs DIR, copy-on-write: writes go to a tmpfs and are thrown away, or are kept
+ *   in --rootfs-changes DIR); /work = the workspace (current directory) read-write; tmpfs /tmp
  *   (256 MiB); a minimal /dev; /proc with the usual masked paths and read-only /proc/sys;
  *   /run and /var/run hidden under empty tmpfs (host sockets live there); loopback-only
  *   network; no capabilities; no_new_privs; hutch's default seccomp profile; memory 1 GiB,
@@ -31,10 +32,13 @@
 #define SANDBOX_DEFAULT_PIDS 512
 #define SANDBOX_DEFAULT_CPUS 1.0
 #define SANDBOX_DEFAULT_HOSTNAME "hutch"
+#define SANDBOX_DEFAULT_ROOTFS_SIZE "1g"
 #define SANDBOX_AGENT_PATH "/dev/.hutch-agent"
 
 struct sandbox_opts {
 	const char *rootfs;    /* NULL: the host's "/" */
+	const char *rootfs_size;    /* --rootfs: size of the tmpfs holding its writes (default 1g) */
+	const char *rootfs_changes; /* --rootfs: keep its writes in this host dir instead */
 	const char *workspace; /* NULL: current directory; "" none */
 	char **mounts;         /* "SRC:DST[:ro|rw]" */
 	char **tmpfs;          /* "DST[:size=64m,mode=1777]" */

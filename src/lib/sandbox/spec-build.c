@@ -14,6 +14,7 @@
 #include "engine/ns.h"
 #include "err.h"
 #include "fileio.h"
+#include "fs/rootfs.h"
 #include "path.h"
 #include "sandbox/sandbox.h"
 #include "security/profile.h"
@@ -301,6 +302,57 @@ static int add_seccomp(struct spec *s, const struct sandbox_opts *o, struct hutc
 	return 0;
 }
 
+/* The upper and work dirs of a kept copy-on-write layer, owned by the sandbox's own uid (the
+ * sandbox's root cannot create them in a directory of the host's root). */
+static int prepare_changes_dir(const char *dir)
+{
+	uid_t owner = geteuid() == 0 ? SANDBOX_HOST_UID : geteuid();
+	gid_t group = geteuid() == 0 ? SANDBOX_HOST_UID : getegid();
+	const char *subs[] = { "upper", "work" };
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		_cleanup_free_ char *p = path_join(dir, subs[i]);
+		if (!p)
+			return -ENOMEM;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return negative_errno();
+		if (lchown(p, owner, group) < 0)
+			return negative_errno();
+	}
+	return 0;
+}
+
+/* --rootfs is copy-on-write: the engine's overlay annotation (see fs/rootfs.h). */
+static int add_rootfs_overlay(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
+{
+	if (!o->rootfs)
+		return 0;
+	char value[4200];
+	if (o->rootfs_changes) {
+		_cleanup_free_ char *real = realpath(o->rootfs_changes, NULL);
+		if (!real)
+			return err_set_errno(err, errno, "--rootfs-changes '%s'", o->rootfs_changes);
+		int r = prepare_changes_dir(real);
+		if (r < 0)
+			return err_set_errno(err, -r, "--rootfs-changes '%s'", o->rootfs_changes);
+		snprintf(value, sizeof(value), "dir:%s", real);
+	} else {
+		int64_t bytes;
+		const char *size = o->rootfs_size ? o->rootfs_size : SANDBOX_DEFAULT_ROOTFS_SIZE;
+		if (sandbox_parse_size(size, &bytes) < 0 || bytes <= 0)
+			return err_set(err, EINVAL, "--rootfs-size: invalid size '%s'", size);
+		snprintf(value, sizeof(value), "tmpfs:%lld", (long long)bytes);
+	}
+	struct spec_key_value *kv = realloc(s->annotations, (s->n_annotations + 1) * sizeof(*kv));
+	if (!kv)
+		return err_set(err, ENOMEM, "out of memory");
+	s->annotations = kv;
+	kv[s->n_annotations] = (struct spec_key_value){ strdup(ROOTFS_OVERLAY_ANNOTATION), strdup(value) };
+	s->n_annotations++;
+	if (!kv[s->n_annotations - 1].key || !kv[s->n_annotations - 1].value)
+		return err_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
 static int set_process(struct spec *s, const struct sandbox_opts *o)
 {
 	struct spec_process *p = &s->process;
@@ -323,7 +375,7 @@ static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err 
 	int r;
 	s->oci_version = strdup("1.2.0");
 	s->root_path = strdup(o->rootfs ? o->rootfs : "/");
-	s->root_readonly = true;
+	s->root_readonly = !o->rootfs; /* a rootfs is copy-on-write: see add_rootfs_overlay */
 	s->hostname = strdup(o->hostname ? o->hostname : SANDBOX_DEFAULT_HOSTNAME);
 	s->has_linux = true;
 	s->linux.rootfs_propagation = strdup("rprivate");
@@ -344,7 +396,8 @@ static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err 
 	for (size_t i = 0; o->tmpfs && o->tmpfs[i]; i++)
 		if ((r = add_user_tmpfs(s, o->tmpfs[i], err)) < 0)
 			return r;
-	if ((r = add_caps(s, o, err)) < 0 || (r = add_seccomp(s, o, err)) < 0)
+	if ((r = add_caps(s, o, err)) < 0 || (r = add_seccomp(s, o, err)) < 0 ||
+	    (r = add_rootfs_overlay(s, o, err)) < 0)
 		return r;
 	return spec_validate(s, err);
 }

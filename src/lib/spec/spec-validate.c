@@ -237,3 +237,11 @@ int spec_validate(const struct spec *s, struct hutch_err *err)
 		return err_set(err, EINVAL, "domainname: setting it needs a uts namespace");
 	return s->has_linux ? validate_linux(s, err) : 0;
 }
+
+const char *spec_annotation(const struct spec *s, const char *key)
+{
+	for (size_t i = 0; i < s->n_annotations; i++)
+		if (strcmp(s->annotations[i].key, key) == 0)
+			return s->annotations[i].value;
+	return NULL;
+}

@@ -359,6 +359,9 @@ void spec_resources_release(struct spec_resources *r);
  */
 int spec_validate(const struct spec *s, struct hutch_err *err);
 
+/* The value of an annotation, or NULL. */
+const char *spec_annotation(const struct spec *s, const char *key);
+
 /* Finds a namespace entry by CLONE_NEW* type, or NULL. */
 const struct spec_namespace *spec_find_namespace(const struct spec *s, int type);
 
