@@ -334,5 +334,30 @@ t_init_in_its_cgroup_in_every_hierarchy() {
 	expect_eq "$n_in" "$n_all" "cgroup membership: $lines"
 }
 
+t_rootless_id_ranges_through_newuidmap() {
+	command -v newuidmap >/dev/null || skip "newuidmap is not installed (package uidmap)"
+	id hutchtest >/dev/null 2>&1 || useradd -m -s /bin/bash hutchtest 2>/dev/null ||
+		skip "cannot create the unprivileged user 'hutchtest'"
+	local u; u=$(id -u hutchtest); local g; g=$(id -g hutchtest)
+	# A subordinate range for the test user, removed again at the end.
+	cp /etc/subuid "$T/subuid.bak" 2>/dev/null || touch "$T/subuid.bak"
+	cp /etc/subgid "$T/subgid.bak" 2>/dev/null || touch "$T/subgid.bak"
+	echo "hutchtest:3000000:65536" >>/etc/subuid
+	echo "hutchtest:3000000:65536" >>/etc/subgid
+	chmod 755 "$T"
+	make_bundle "$T/b" sh -c 'cat /proc/self/uid_map; touch /x; chown 1000:1000 /x && stat -c %u /x'
+	bundle_jq "$T/b" ".linux.namespaces += [{\"type\":\"user\"}] | .linux.uidMappings = [{\"containerID\":0,\"hostID\":$u,\"size\":1},{\"containerID\":1,\"hostID\":3000000,\"size\":65536}] | .linux.gidMappings = [{\"containerID\":0,\"hostID\":$g,\"size\":1},{\"containerID\":1,\"hostID\":3000000,\"size\":65536}] | .root.readonly = false | del(.linux.resources) | .mounts |= map(select(.type != \"cgroup\"))"
+	mkdir -p "$T/xdg"
+	chown -R hutchtest "$T/b" "$T/xdg"
+	set +e
+	out=$(su hutchtest -s /bin/sh -c "XDG_RUNTIME_DIR=$T/xdg timeout 30 $HUTCH_OCI run -b $T/b rl-ranges" 2>&1)
+	rc=$?
+	set -e
+	cp "$T/subuid.bak" /etc/subuid; cp "$T/subgid.bak" /etc/subgid
+	expect_eq "$rc" 0 "rootless run with ranges: $out"
+	expect_contains "$out" "3000000"
+	expect_contains "$out" "1000"
+}
+
 run_tests
 rm -rf "$R"
