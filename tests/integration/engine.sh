@@ -346,7 +346,7 @@ t_rootless_id_ranges_through_newuidmap() {
 	echo "hutchtest:3000000:65536" >>/etc/subgid
 	chmod 755 "$T"
 	make_bundle "$T/b" sh -c 'cat /proc/self/uid_map; touch /x; chown 1000:1000 /x && stat -c %u /x'
-	bundle_jq "$T/b" ".linux.namespaces += [{\"type\":\"user\"}] | .linux.uidMappings = [{\"containerID\":0,\"hostID\":$u,\"size\":1},{\"containerID\":1,\"hostID\":3000000,\"size\":65536}] | .linux.gidMappings = [{\"containerID\":0,\"hostID\":$g,\"size\":1},{\"containerID\":1,\"hostID\":3000000,\"size\":65536}] | .root.readonly = false | del(.linux.resources) | .mounts |= map(select(.type != \"cgroup\"))"
+	bundle_jq "$T/b" ".linux.namespaces += [{\"type\":\"user\"}] | .linux.uidMappings = [{\"containerID\":0,\"hostID\":$u,\"size\":1},{\"containerID\":1,\"hostID\":3000000,\"size\":65536}] | .linux.gidMappings = [{\"containerID\":0,\"hostID\":$g,\"size\":1},{\"containerID\":1,\"hostID\":3000000,\"size\":65536}] | .root.readonly = false | .process.capabilities.bounding += [\"CAP_CHOWN\"] | .process.capabilities.effective += [\"CAP_CHOWN\"] | .process.capabilities.permitted += [\"CAP_CHOWN\"] | del(.linux.resources) | .mounts |= map(select(.type != \"cgroup\"))"
 	mkdir -p "$T/xdg"
 	chown -R hutchtest "$T/b" "$T/xdg"
 	set +e
