@@ -593,7 +593,12 @@ void procs_conn_gone(struct conn *c)
 			/* Not detached: the process dies with its client (documented). */
 			p->owner = NULL;
 			if (!p->session) {
-				proc_kill_group(p, SIGKILL);
+				/* The tree, not just the group: a setsid() descendant must not
+				 * outlive the client that started it. */
+				if (p->running)
+					signal_tree(p, SIGKILL);
+				else
+					proc_kill_group(p, SIGKILL);
 				p->waited = true;
 			}
 		}
@@ -608,7 +613,7 @@ void procs_timers(uint64_t now, uint64_t *next)
 		if (now >= p->deadline_ns) {
 			p->timed_out = true;
 			p->deadline_ns = 0;
-			proc_kill_group(p, SIGKILL);
+			signal_tree(p, SIGKILL); /* with setsid() descendants, as a timeout promises */
 		} else if (p->deadline_ns < *next) {
 			*next = p->deadline_ns;
 		}

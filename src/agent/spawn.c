@@ -173,12 +173,19 @@ _noreturn_ static void child(const struct spawn_req *r, int errfd)
 			child_fail(errfd, 3);
 	if (r->cwd && chdir(r->cwd) < 0)
 		child_fail(errfd, 4);
-	/* Groups, then gid, then uid: each step needs the privilege the next one drops. */
-	if (r->set_groups && setgroups(r->n_groups, r->groups) < 0)
+	/*
+	 * Groups, then gid, then uid: each step needs the privilege the next one drops. A step
+	 * that changes nothing is skipped: in a sandbox without capabilities even a no-op
+	 * setgroups() is refused, and asking for one's own ids must still work.
+	 */
+	if (r->set_groups && !(r->n_groups == 0 && getgroups(0, NULL) == 0) &&
+	    setgroups(r->n_groups, r->groups) < 0)
 		child_fail(errfd, 5);
-	if (r->set_gid && setresgid(r->gid, r->gid, r->gid) < 0)
+	if (r->set_gid && !(getgid() == r->gid && getegid() == r->gid) &&
+	    setresgid(r->gid, r->gid, r->gid) < 0)
 		child_fail(errfd, 6);
-	if (r->set_uid && setresuid(r->uid, r->uid, r->uid) < 0)
+	if (r->set_uid && !(getuid() == r->uid && geteuid() == r->uid) &&
+	    setresuid(r->uid, r->uid, r->uid) < 0)
 		child_fail(errfd, 7);
 	exec_path(r);
 	child_fail(errfd, 8);

@@ -5,11 +5,15 @@
 
 #include "err.h"
 
+/* The code of the last error set in this thread, so err_prefix(NULL, ...) can return it. */
+static _Thread_local int last_code = EIO;
+
 __attribute__((format(printf, 4, 0))) static int vset(struct hutch_err *err, int code, bool with_errno,
 						     const char *fmt, va_list ap)
 {
 	if (code <= 0)
 		code = EIO;
+	last_code = code;
 	if (!err)
 		return -code;
 	err->code = code;
@@ -40,7 +44,7 @@ int err_set_errno(struct hutch_err *err, int code, const char *fmt, ...)
 int err_prefix(struct hutch_err *err, const char *fmt, ...)
 {
 	if (!err)
-		return -EIO;
+		return -last_code; /* no message to extend: keep the code that was set */
 	char prefix[HUTCH_ERR_MSG_MAX], old[HUTCH_ERR_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);

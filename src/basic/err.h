@@ -15,7 +15,9 @@ int err_set(struct hutch_err *err, int code, const char *fmt, ...) _printf_(3, 4
 /* Like err_set, and appends ": <strerror(code)>". */
 int err_set_errno(struct hutch_err *err, int code, const char *fmt, ...) _printf_(3, 4);
 
-/* Prepends "<prefix>: " to an existing message; returns -err->code (or -EIO if unset). */
+/* Prepends "<prefix>: " to an existing message; returns -err->code. With err NULL, returns
+ * the code of the last err_set*() in this thread, so callers without a message keep the
+ * errno. */
 int err_prefix(struct hutch_err *err, const char *fmt, ...) _printf_(2, 3);
 
 /* Resets an error to empty. */

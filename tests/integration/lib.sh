@@ -76,7 +76,9 @@ leak_snapshot() {
 		grep -E 'hutch' /proc/self/mountinfo | awk '{print $5}' | sort
 		find /sys/fs/cgroup -maxdepth 3 -type d -name '*hutch*' 2>/dev/null | sort
 		# Exact process names (not command lines): a compiler building hutch-oci is no leak.
-		ps -e -o comm= | grep -xE 'hutch-oci|hutch-agent|\.hutch-agent|hutch' | sort
+		# Zombies are not counted: init reaps orphans in its own time.
+		ps -e -o stat=,comm= | awk '$1 !~ /^Z/ {print $2}' |
+			grep -xE 'hutch-oci|hutch-agent|\.hutch-agent|hutch' | sort
 	} 2>/dev/null
 }
 
