@@ -177,7 +177,7 @@ int spec_json_str_ref(struct pctx *c, json_object *v, const char **ret)
 
 int spec_json_str(struct pctx *c, json_object *v, char **ret)
 {
-	const char *s;
+	const char *s = NULL;
 	int r = spec_json_str_ref(c, v, &s);
 	if (r < 0)
 		return r;
@@ -232,7 +232,7 @@ int spec_json_i64(struct pctx *c, json_object *v, int64_t min, int64_t max, int6
 
 int spec_json_u32(struct pctx *c, json_object *v, uint32_t *ret)
 {
-	uint64_t u;
+	uint64_t u = 0;
 	int r = spec_json_u64(c, v, UINT32_MAX, &u);
 	if (r >= 0)
 		*ret = (uint32_t)u;
@@ -241,7 +241,7 @@ int spec_json_u32(struct pctx *c, json_object *v, uint32_t *ret)
 
 int spec_json_strv(struct pctx *c, json_object *v, char ***ret)
 {
-	size_t n;
+	size_t n = 0;
 	int r = spec_json_want_array(c, v, &n);
 	if (r < 0)
 		return r;
@@ -403,7 +403,7 @@ static int id_map(struct pctx *c, json_object *v, struct spec_id_map *m)
 
 int spec_json_id_maps(struct pctx *c, json_object *v, struct spec_id_map **ret, size_t *ret_n)
 {
-	size_t n;
+	size_t n = 0;
 	int r = spec_json_want_array(c, v, &n);
 	if (r < 0)
 		return r;
