@@ -4,17 +4,15 @@
  * passed through (no byte is relayed, except with -t where we drive a pty), its exit code
  * returned, and the sandbox removed afterwards — also when we are interrupted.
  */
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <termios.h>
 
 #include "hutch.h"
+#include "pty-relay.h"
 #include "sandbox/run.h"
 #include "sandbox/sandbox.h"
 #include "strv.h"
@@ -38,49 +36,6 @@ static void *forward_signals(void *p)
 	return NULL;
 }
 
-static void winsize_of_stdin(unsigned *rows, unsigned *cols)
-{
-	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
-	ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
-	*rows = ws.ws_row ? ws.ws_row : 24;
-	*cols = ws.ws_col ? ws.ws_col : 80;
-}
-
-/* With -t: our terminal raw, bytes pumped both ways until the pty hangs up. */
-static void relay_pty(int master)
-{
-	struct termios saved, raw;
-	bool restore = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
-	if (restore) {
-		raw = saved;
-		cfmakeraw(&raw);
-		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-	}
-	bool in_open = true;
-	char buf[16384];
-	for (;;) {
-		struct pollfd p[2] = { { .fd = master, .events = POLLIN },
-				       { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[0].revents) {
-			ssize_t n = read(master, buf, sizeof(buf));
-			if (n <= 0)
-				break;
-			(void)!write(STDOUT_FILENO, buf, (size_t)n);
-		}
-		if (p[1].revents) {
-			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-			if (n <= 0)
-				in_open = false;
-			else
-				(void)!write(master, buf, (size_t)n);
-		}
-	}
-	if (restore)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-}
-
 static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, const char *id,
 		       char **env, struct hutch_err *err)
 {
@@ -97,7 +52,7 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 	if (a->tty) {
 		so.stdio[0] = so.stdio[1] = so.stdio[2] = HUTCH_STDIO_PTY;
 		so.pty_return = 1;
-		winsize_of_stdin(&so.pty_rows, &so.pty_cols);
+		pty_winsize(&so.pty_rows, &so.pty_cols);
 	}
 	uint32_t pid;
 	int master = -1;
@@ -117,7 +72,7 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 	bool thread = f.sfd >= 0 && hutch_agent_connect(path, NULL, &f.conn, NULL) >= 0 &&
 		      pthread_create(&th, NULL, forward_signals, &f) == 0;
 	if (master >= 0) {
-		relay_pty(master);
+		pty_relay(master, true, agent, pid);
 		close(master);
 	}
 	struct hutch_exit ex;
@@ -156,6 +111,7 @@ int cmd_run(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGWINCH); /* read by the pty relay (-t), ignored otherwise */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	char id[SANDBOX_ID_MAX];
 	sandbox_new_id(id);

@@ -21,7 +21,22 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run, "run a command in a new sandbox, then remove it" },
 	/* lifecycle commands: create, start, stop, rm, ls, inspect, logs, wait, prune */
+	{ "create", cmd_create, "make a sandbox that stays (prints its id)" },
+	{ "start", cmd_start, "start a stopped sandbox again" },
+	{ "stop", cmd_stop, "stop a sandbox (SIGTERM, then SIGKILL); it stays" },
+	{ "rm", cmd_rm, "remove sandboxes" },
+	{ "ls", cmd_ls, "list sandboxes" },
+	{ "inspect", cmd_inspect, "show a sandbox's settings and state as JSON" },
+	{ "logs", cmd_logs, "show the output of a sandbox's main process" },
+	{ "wait", cmd_wait, "wait for the main process; exit with its code" },
+	{ "prune", cmd_prune, "remove stopped, expired and stale sandboxes" },
 	/* interaction commands: exec, ps, attach, kill, session, cp */
+	{ "exec", cmd_exec, "run a command in a running sandbox (or under --socket AGENT)" },
+	{ "ps", cmd_ps, "list a sandbox's processes (running and exited)" },
+	{ "attach", cmd_attach, "stream a process's output (replaying what was missed), wait" },
+	{ "kill", cmd_kill, "send a signal to a process and its descendants" },
+	{ "session", cmd_session, "persistent shells: session new, exec, ls, rm" },
+	{ "cp", cmd_cp, "copy files and directories into or out of a sandbox" },
 };
 
 static void usage(FILE *f)

@@ -201,6 +201,10 @@ static int parse_other(int c, const char *arg, struct cli_sandbox_args *a, struc
 	case 'Q': cc->profile = arg; return 0;
 	case 'Z': cc->none = true; return 0;
 	case 'Y': cc->print = true; return 0;
+	case 'q':
+		log_error("--root is a global option: write it before the command (hutch --root DIR %s ...)",
+			  "run");
+		return -1;
 	case 'l':
 		if (!strchr(arg, '=') || arg[0] == '=') {
 			log_error("--label: expected KEY=VALUE, got '%s'", arg);
@@ -242,6 +246,9 @@ int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
 		{ "ttl", required_argument, NULL, 'L' },     { "rm", no_argument, NULL, 'X' },
 		{ "config", required_argument, NULL, 'K' },  { "profile", required_argument, NULL, 'Q' },
 		{ "no-config", no_argument, NULL, 'Z' },     { "print-config", no_argument, NULL, 'Y' },
+		/* Exact names win over getopt's abbreviations: without this, "--root DIR" after
+		 * the command would silently mean --rootfs. */
+		{ "root", required_argument, NULL, 'q' },
 		{ "rootfs-size", required_argument, NULL, 'z' },
 		{ "rootfs-changes", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },          { 0 },

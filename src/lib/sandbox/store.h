@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Sandboxes on disk, under a state root (default /run/hutch/sandboxes):
- *   <root>/<id>/             the engine's container state (state.json, lock, start.sock),
- *                            plus sandbox.json: name, labels, ttl, the effective options
- *   <root>/agents/<id>.sock  the agent's socket (outside the sandbox's view)
- *   <root>/names/<name>      a symlink to the id; made with symlink(2), so names are unique
+ *   <root>/<id>/             a `hutch run` sandbox: the engine's container state itself
+ *                            (state.json, lock, start.sock);
+ *                            a persistent one (hutch create): sandbox.json (name, labels, ttl,
+ *                            main command, the options), lock, main.log, and the engine's
+ *                            container one level down in engine/ (see persist.h), so it can
+ *                            be stopped and made again while the sandbox stays
+ *   <root>/agents/<id>.sock  the agent's socket (outside the sandbox's view); for a
+ *                            persistent sandbox a symlink to engine/agents/<id>.sock
+ *   <root>/names/<name>      a symlink to the id; made with symlink(2) under names/lock, so
+ *                            names are unique
  * An id is "sb-" + 12 hex digits; commands take an id, a unique id prefix, or a name.
  */
 #pragma once

@@ -44,7 +44,7 @@ static const char *const allowed[] = {
 	"mlockall", "mmap", "mprotect", "mq_getsetattr", "mq_notify", "mq_open",
 	"mq_timedreceive", "mq_timedsend", "mq_unlink", "mremap", "msgctl", "msgget", "msgrcv",
 	"msgsnd", "msync", "munlock", "munlockall", "munmap",
-	"nanosleep", "newfstatat", "openat2", "pause", "pidfd_open",
+	"nanosleep", "newfstatat", "pause", "pidfd_open",
 	"pidfd_send_signal", "pipe", "pipe2", "pkey_alloc", "pkey_free", "pkey_mprotect", "poll",
 	"ppoll", "prctl", "pread64", "preadv", "preadv2", "prlimit64", "pselect6", "pwrite64",
 	"pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "recvfrom",
@@ -237,6 +237,12 @@ static int add_special_rules(struct spec_seccomp *s)
 	if (add_named(s, "clone", "SCMP_ACT_ALLOW", &e) < 0 ||
 	    add_arg(e, CLONE_FLAGS_ARG, "SCMP_CMP_MASKED_EQ", CLONE_NAMESPACES, 0) < 0)
 		return -ENOMEM;
+	/* openat2 passes its mode in memory too (a setuid file could be made with it): ENOSYS
+	 * sends callers back to openat, whose mode is checked. */
+	if (add_named(s, "openat2", "SCMP_ACT_ERRNO", &e) < 0)
+		return -ENOMEM;
+	e->has_errno_ret = true;
+	e->errno_ret = ENOSYS;
 	/* clone3 passes its flags in memory, out of seccomp's sight: make libc use clone. */
 	if (add_named(s, "clone3", "SCMP_ACT_ERRNO", &e) < 0)
 		return -ENOMEM;
