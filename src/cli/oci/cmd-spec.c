@@ -61,21 +61,10 @@ static struct json_object *strings(const char *const *v)
 
 static struct json_object *capability_names(void)
 {
-	static const char *const names[] = {
-		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-		"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-		"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-		"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-		"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-		"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-		"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-		"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-		"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-	};
 	struct json_object *a = json_object_new_array();
 	int last = cap_last_cap();
-	for (int i = 0; i < (int)ARRAY_SIZE(names) && i <= last; i++)
-		json_object_array_add(a, json_object_new_string(names[i]));
+	for (int i = 0; i <= last && spec_cap_name(i); i++)
+		json_object_array_add(a, json_object_new_string(spec_cap_name(i)));
 	return a;
 }
 

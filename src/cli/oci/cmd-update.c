@@ -11,28 +11,7 @@
 #include "engine/container.h"
 #include "fileio.h"
 #include "oci.h"
-
-/* "64m", "1G", "1024" → bytes; -1 stays -1 (unlimited). */
-static int parse_size(const char *s, int64_t *ret)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (end == s)
-		return -EINVAL;
-	int64_t mult = 1;
-	switch (*end) {
-	case 'k': case 'K': mult = 1LL << 10; end++; break;
-	case 'm': case 'M': mult = 1LL << 20; end++; break;
-	case 'g': case 'G': mult = 1LL << 30; end++; break;
-	case 't': case 'T': mult = 1LL << 40; end++; break;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end || (v > 0 && v > INT64_MAX / mult))
-		return -EINVAL;
-	*ret = v * mult;
-	return 0;
-}
+#include "parse.h"
 
 struct flag_map {
 	const char *flag;
@@ -82,7 +61,10 @@ static int add_flag(struct json_object *res, const struct flag_map *m, const cha
 	int64_t v;
 	char *end;
 	if (m->size) {
-		if (parse_size(val, &v) < 0)
+		/* -1 is "unlimited", as runc takes it */
+		if (strcmp(val, "-1") == 0)
+			v = -1;
+		else if (parse_size(val, &v) < 0)
 			return oci_failf("--%s: invalid size '%s'", m->flag, val);
 	} else {
 		v = strtoll(val, &end, 10);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "parse.h"
 #include "sandbox/config.h"
 #include "strv.h"
 
@@ -71,7 +72,7 @@ static int parse_limit(const char *v, bool size, int64_t *ret)
 	if (!(*v >= '0' && *v <= '9'))
 		return -EINVAL;
 	if (size)
-		return sandbox_parse_size(v, ret) < 0 || *ret <= 0 ? -EINVAL : 0;
+		return parse_size(v, ret) < 0 || *ret <= 0 ? -EINVAL : 0;
 	char *end;
 	errno = 0;
 	long long n = strtoll(v, &end, 10);

@@ -59,8 +59,6 @@ struct sandbox_opts {
 	const char *agent;     /* host path of the hutch-agent binary */
 };
 
-/* Parses a size like "512m", "1g", "1024"; -EINVAL if malformed. */
-int sandbox_parse_size(const char *s, int64_t *ret);
 
 /*
  * The environment a sandboxed command gets: the host's, filtered (allowlist, then the

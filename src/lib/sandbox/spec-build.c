@@ -13,6 +13,7 @@
 
 #include "engine/ns.h"
 #include "err.h"
+#include "parse.h"
 #include "fileio.h"
 #include "fs/rootfs.h"
 #include "path.h"
@@ -338,7 +339,7 @@ static int add_rootfs_overlay(struct spec *s, const struct sandbox_opts *o, stru
 	} else {
 		int64_t bytes;
 		const char *size = o->rootfs_size ? o->rootfs_size : SANDBOX_DEFAULT_ROOTFS_SIZE;
-		if (sandbox_parse_size(size, &bytes) < 0 || bytes <= 0)
+		if (parse_size(size, &bytes) < 0 || bytes <= 0)
 			return err_set(err, EINVAL, "--rootfs-size: invalid size '%s'", size);
 		snprintf(value, sizeof(value), "tmpfs:%lld", (long long)bytes);
 	}
@@ -416,27 +417,5 @@ int sandbox_build_spec(const struct sandbox_opts *o, struct spec **ret, struct h
 		return r;
 	}
 	*ret = s;
-	return 0;
-}
-
-int sandbox_parse_size(const char *str, int64_t *ret)
-{
-	char *end;
-	errno = 0;
-	long long v = strtoll(str, &end, 10);
-	if (end == str || errno || v < 0)
-		return -EINVAL;
-	int64_t mult = 1;
-	switch (*end) {
-	case 'k': case 'K': mult = 1LL << 10; end++; break;
-	case 'm': case 'M': mult = 1LL << 20; end++; break;
-	case 'g': case 'G': mult = 1LL << 30; end++; break;
-	case 't': case 'T': mult = 1LL << 40; end++; break;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end || v > INT64_MAX / mult)
-		return -EINVAL;
-	*ret = v * mult;
 	return 0;
 }

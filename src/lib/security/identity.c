@@ -31,65 +31,15 @@
 #include "macro.h"
 #include "security/security.h"
 
-static const char *const cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
 int cap_from_spec_name(const char *name)
 {
-	if (!name)
-		return -EINVAL;
-	for (size_t i = 0; i < ARRAY_SIZE(cap_names); i++)
-		if (strcmp(cap_names[i], name) == 0)
-			return (int)i;
-	return -EINVAL;
+	int cap = name ? spec_cap_from_name(name) : -1;
+	return cap < 0 ? -EINVAL : cap;
 }
 
 const char *cap_to_spec_name(int cap)
 {
-	if (cap < 0 || (size_t)cap >= ARRAY_SIZE(cap_names))
-		return NULL;
-	return cap_names[cap];
+	return spec_cap_name(cap);
 }
 
 /* A name for messages, also for capabilities newer than this table. */

@@ -140,7 +140,6 @@ void spec_kv_free(struct spec_key_value *kv, size_t n);
 /* Name tables (spec-names.c). Return -1 when unknown. */
 int spec_namespace_from_name(const char *name);
 const char *spec_namespace_to_name(int type);
-int spec_cap_from_name(const char *name);
 int spec_rlimit_from_name(const char *name);
 int spec_sched_policy_from_name(const char *name);
 int spec_sched_flag_from_name(const char *name); /* bit number */

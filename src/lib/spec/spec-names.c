@@ -89,6 +89,13 @@ static const char *const caps[] = {
     "CAP_CHECKPOINT_RESTORE",
 };
 
+const char *spec_cap_name(int cap)
+{
+	if (cap < 0 || (size_t)cap >= ARRAY_SIZE(caps))
+		return NULL;
+	return caps[cap];
+}
+
 int spec_cap_from_name(const char *name)
 {
 	if (strncmp(name, "CAP_", 4) != 0)

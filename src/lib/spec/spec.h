@@ -359,6 +359,11 @@ void spec_resources_release(struct spec_resources *r);
  */
 int spec_validate(const struct spec *s, struct hutch_err *err);
 
+/* Capability names as the spec writes them ("CAP_SYS_ADMIN") ↔ numbers: -1 / NULL when
+ * unknown. The one table of them in hutch. */
+int spec_cap_from_name(const char *name);
+const char *spec_cap_name(int cap);
+
 /* The value of an annotation, or NULL. */
 const char *spec_annotation(const struct spec *s, const char *key);
 

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "fileio.h"
+#include "parse.h"
 #include "path.h"
 #include "strv.h"
 
@@ -90,6 +91,21 @@ static void test_write_file_atomic(void **state)
 	unlink(path);
 }
 
+static void test_parse_size(void **state)
+{
+	int64_t v;
+	assert_int_equal(parse_size("1024", &v), 0);
+	assert_int_equal(v, 1024);
+	assert_int_equal(parse_size("64m", &v), 0);
+	assert_int_equal(v, 64LL << 20);
+	assert_int_equal(parse_size("2GB", &v), 0);
+	assert_int_equal(v, 2LL << 30);
+	assert_int_equal(parse_size("", &v), -EINVAL);
+	assert_int_equal(parse_size("-1", &v), -EINVAL);
+	assert_int_equal(parse_size("12q", &v), -EINVAL);
+	assert_int_equal(parse_size("99999999999t", &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_path_normalized),
 		cmocka_unit_test(test_open_in_root_clamps_symlinks),
 		cmocka_unit_test(test_write_file_atomic),
+		cmocka_unit_test(test_parse_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
