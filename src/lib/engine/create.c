@@ -261,6 +261,21 @@ static int write_pid_file(const char *path, pid_t pid, struct hutch_err *err)
 	return r < 0 ? err_set_errno(err, -r, "write pid file '%s'", path) : 0;
 }
 
+/* USERNS_OWNER_ANNOTATION's uid when it applies (a new user namespace, and we are root). */
+static long userns_owner(const struct spec *s)
+{
+	const char *v = spec_annotation(s, USERNS_OWNER_ANNOTATION);
+	const struct spec_namespace *u = spec_find_namespace(s, CLONE_NEWUSER);
+	if (!v || !u || u->path || geteuid() != 0)
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long uid = strtoul(v, &end, 10);
+	if (errno || end == v || *end || uid == 0 || uid >= UINT32_MAX)
+		return -1;
+	return (long)uid;
+}
+
 static int spawn_init(struct create_run *c, struct hutch_err *err)
 {
 	const struct spec *s = c->spec;
@@ -274,6 +289,11 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	 * the pid namespace must then be made with it, or its init would be the one leaving. */
 	if (new_flags & CLONE_NEWTIME)
 		clone_flags &= ~CLONE_NEWPID;
+	/* A user namespace with another owner is made by the child, after it became that
+	 * owner: then every namespace follows it (one more fork, for the pid namespace). */
+	long owner = userns_owner(s);
+	if (owner >= 0)
+		clone_flags = 0;
 	if (join_flags & CLONE_NEWPID) {
 		/* pid_for_children only: the runtime itself stays where it is. */
 		int r = ns_join_path(spec_find_namespace(s, CLONE_NEWPID)->path, CLONE_NEWPID, err);
@@ -319,6 +339,7 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 			.source_fds = c->source_fds,
 			.cgroup_join_fds = join_fds, .n_cgroup_join_fds = n_join,
 			.overlay_lower_fd = c->overlay_lower_fd,
+			.userns_owner = owner,
 		};
 		init_main(&ic);
 	}

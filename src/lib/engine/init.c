@@ -6,6 +6,7 @@
  * nothing the workload controls is trusted before the filesystem view is in place.
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,6 +84,22 @@ static int join_namespaces(struct init_ctx *c, struct hutch_err *err)
 	return 0;
 }
 
+/*
+ * Gives up the host's root for the uid that will own the user namespace (see
+ * USERNS_OWNER_ANNOTATION). Everything that needs the host's root was done before: the
+ * cgroup join, and the runtime opened the mount sources. Dumpable again afterwards, so our
+ * /proc files stay ours (the uid change cleared it; nothing else runs as this uid).
+ */
+static int become_owner(long owner, struct hutch_err *err)
+{
+	uid_t u = (uid_t)owner;
+	if (setgroups(0, NULL) < 0 || setresgid(u, u, u) < 0 || setresuid(u, u, u) < 0)
+		return err_set_errno(err, errno, "become user namespace owner %ld", owner);
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return err_set_errno(err, errno, "set dumpable");
+	return 0;
+}
+
 /* A user namespace made by us (not by clone) needs its maps written by the parent. */
 static int make_userns(struct init_ctx *c, struct hutch_err *err)
 {
@@ -121,6 +138,8 @@ static int write_time_offsets(const struct spec *s, struct hutch_err *err)
 static int make_late_namespaces(struct init_ctx *c, struct hutch_err *err)
 {
 	int late = c->new_flags & ~c->clone_flags;
+	if ((late & CLONE_NEWUSER) && c->userns_owner >= 0 && become_owner(c->userns_owner, err) < 0)
+		return -EPERM;
 	if ((late & CLONE_NEWUSER) && make_userns(c, err) < 0)
 		return -EPERM;
 	int simple = late & ~(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWTIME | CLONE_NEWCGROUP);

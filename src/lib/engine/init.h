@@ -25,6 +25,7 @@ struct init_ctx {
 	int join_flags;  /* namespaces to join by path (pid is joined by the parent) */
 	const int *source_fds; /* see struct rootfs_ctx */
 	int overlay_lower_fd;  /* see struct rootfs_ctx */
+	long userns_owner;     /* USERNS_OWNER_ANNOTATION's uid, or -1 */
 	const int *cgroup_join_fds; /* v1 "tasks" files to write "0" to (cgroup.h) */
 	size_t n_cgroup_join_fds;
 };

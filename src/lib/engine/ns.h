@@ -12,6 +12,14 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
+/*
+ * A spec annotation (hutch's own, for sandboxes): the host uid that creates the container's
+ * user namespace. The kernel charges per-user counts (inotify instances, user namespaces,
+ * ...) to a user namespace's owner all the way up: created by root, every container would
+ * draw from (and could exhaust) root's. Needs a new user namespace and the runtime as root.
+ */
+#define USERNS_OWNER_ANNOTATION "run.hutch.userns.owner"
+
 /* The /proc/<pid>/ns/<name> name of a CLONE_NEW* flag ("mnt", "net", ...). */
 const char *ns_proc_name(int type);
 /* All namespace flags in the order they must be joined (user first, mount late). */

@@ -28,6 +28,8 @@
 #include "spec/spec.h"
 
 #define SANDBOX_HOST_UID 2147418112u /* 0x7fff0000: no account uses it */
+/* Owners of sandboxes' user namespaces (as root): base + 1 .. base + 0xfffe, at random. */
+#define SANDBOX_OWNER_UID_BASE 2147352576u /* 0x7ffe0000 */
 #define SANDBOX_DEFAULT_MEMORY (1LL << 30)
 #define SANDBOX_DEFAULT_PIDS 512
 #define SANDBOX_DEFAULT_CPUS 1.0

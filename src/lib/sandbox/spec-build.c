@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "engine/ns.h"
+#include <sys/random.h>
 #include "err.h"
 #include "parse.h"
 #include "fileio.h"
@@ -322,6 +323,34 @@ static int prepare_changes_dir(const char *dir)
 	return 0;
 }
 
+static int add_annotation(struct spec *s, const char *key, const char *value)
+{
+	struct spec_key_value *kv = realloc(s->annotations, (s->n_annotations + 1) * sizeof(*kv));
+	if (!kv)
+		return -ENOMEM;
+	s->annotations = kv;
+	kv[s->n_annotations] = (struct spec_key_value){ strdup(key), strdup(value) };
+	s->n_annotations++;
+	return kv[s->n_annotations - 1].key && kv[s->n_annotations - 1].value ? 0 : -ENOMEM;
+}
+
+/*
+ * As root, each sandbox's user namespace is owned by a host uid of its own, drawn from a
+ * range no account uses (see USERNS_OWNER_ANNOTATION): the kernel's per-user counts of one
+ * sandbox then come out of neither root's nor another sandbox's.
+ */
+static int add_userns_owner(struct spec *s)
+{
+	if (geteuid() != 0)
+		return 0;
+	uint16_t r = 0;
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint16_t)getpid();
+	char uid[16];
+	snprintf(uid, sizeof(uid), "%u", SANDBOX_OWNER_UID_BASE + 1u + (r % 0xfffeu));
+	return add_annotation(s, USERNS_OWNER_ANNOTATION, uid);
+}
+
 /* --rootfs is copy-on-write: the engine's overlay annotation (see fs/rootfs.h). */
 static int add_rootfs_overlay(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
 {
@@ -343,13 +372,7 @@ static int add_rootfs_overlay(struct spec *s, const struct sandbox_opts *o, stru
 			return err_set(err, EINVAL, "--rootfs-size: invalid size '%s'", size);
 		snprintf(value, sizeof(value), "tmpfs:%lld", (long long)bytes);
 	}
-	struct spec_key_value *kv = realloc(s->annotations, (s->n_annotations + 1) * sizeof(*kv));
-	if (!kv)
-		return err_set(err, ENOMEM, "out of memory");
-	s->annotations = kv;
-	kv[s->n_annotations] = (struct spec_key_value){ strdup(ROOTFS_OVERLAY_ANNOTATION), strdup(value) };
-	s->n_annotations++;
-	if (!kv[s->n_annotations - 1].key || !kv[s->n_annotations - 1].value)
+	if (add_annotation(s, ROOTFS_OVERLAY_ANNOTATION, value) < 0)
 		return err_set(err, ENOMEM, "out of memory");
 	return 0;
 }
@@ -384,7 +407,8 @@ static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err 
 		return err_set(err, ENOMEM, "out of memory");
 	if (set_process(s, o) < 0 || add_namespaces(s, o->network_host) < 0 ||
 	    add_id_maps(s, s->process.user.uid, s->process.user.gid) < 0 ||
-	    add_system_mounts(s, o) < 0 || add_masks(s) < 0 || add_limits(s, o) < 0)
+	    add_system_mounts(s, o) < 0 || add_masks(s) < 0 || add_limits(s, o) < 0 ||
+	    add_userns_owner(s) < 0)
 		return err_set(err, ENOMEM, "out of memory");
 	if ((r = add_workspace(s, o, err)) < 0)
 		return r;
