@@ -107,6 +107,9 @@ static char *now_rfc3339(void)
 
 static char *owner_name(void)
 {
+	/* No NSS for the common case: loading it costs more than the rest of state.json. */
+	if (geteuid() == 0)
+		return strdup("root");
 	struct passwd *pw = getpwuid(geteuid());
 	return strdup(pw ? pw->pw_name : "");
 }
