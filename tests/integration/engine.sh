@@ -359,5 +359,30 @@ t_rootless_id_ranges_through_newuidmap() {
 	expect_contains "$out" "1000"
 }
 
+t_hook_timeout() {
+	expect_fail run_in '.hooks = {"createRuntime":[{"path":"/bin/sleep","args":["sleep","10"],"timeout":1}]}' true
+	expect_contains "$OUT" "timed out after 1 s"
+	[ -z "$(ls "$R" 2>/dev/null)" ] || fail "state left behind"
+}
+
+t_crashed_create_is_cleanable() {
+	# A runtime killed in the middle of create (here: while a hook runs) leaves a state dir
+	# that state reports and delete removes, with its cgroups and processes.
+	make_bundle "$T/b" true
+	bundle_jq "$T/b" '.hooks = {"createRuntime":[{"path":"/bin/sleep","args":["sleep","30"]}]} | .linux.cgroupsPath = "/hutch-engine-test/crashed"'
+	"$HUTCH_OCI" --root "$R" create -b "$T/b" crashed &
+	local pid=$!
+	for i in $(seq 50); do [ -d "$R/crashed" ] && [ -n "$(pgrep -f 'sleep 30')" ] && break; sleep 0.1; done
+	kill -9 $pid
+	wait $pid 2>/dev/null || true
+	pkill -9 -f 'sleep 30' || true
+	st=$(oci state crashed | jq -r .status)
+	[ "$st" = stopped ] || [ "$st" = creating ] || fail "status of a crashed create: $st"
+	oci delete -f crashed
+	[ ! -d "$R/crashed" ] || fail "state dir left"
+	[ -z "$(ls -d /sys/fs/cgroup/*/hutch-engine-test/crashed 2>/dev/null)" ] || fail "cgroups left"
+	rmdir /sys/fs/cgroup/*/hutch-engine-test 2>/dev/null || true
+}
+
 run_tests
 rm -rf "$R"
