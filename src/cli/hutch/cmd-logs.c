@@ -30,18 +30,23 @@ struct logger_args {
 struct log_sink {
 	int fd;
 	uint64_t size;
+	bool marked; /* the truncation marker is written */
 };
 
+/* Appends up to the cap; the first byte past it (in this chunk or a later one) writes the
+ * marker, once. */
 static void log_write(struct log_sink *s, const void *data, size_t len)
 {
-	if (s->size >= SANDBOX_LOG_MAX)
-		return;
-	size_t room = SANDBOX_LOG_MAX - s->size;
-	bool cut = len > room;
-	write_full(s->fd, data, cut ? room : len);
-	s->size += cut ? room : len;
-	if (cut)
+	size_t room = s->size < SANDBOX_LOG_MAX ? SANDBOX_LOG_MAX - s->size : 0;
+	size_t keep = MIN(len, room);
+	if (keep) {
+		write_full(s->fd, data, keep);
+		s->size += keep;
+	}
+	if (len > keep && !s->marked) {
 		write_full(s->fd, TRUNCATED_MARK, strlen(TRUNCATED_MARK));
+		s->marked = true;
+	}
 }
 
 static void on_output(void *p, int stream, const void *data, size_t len, uint64_t dropped)
@@ -84,6 +89,7 @@ static void logger_main(void *p)
 	if (s.fd < 0 || fstat(s.fd, &st) < 0)
 		return;
 	s.size = (uint64_t)st.st_size;
+	s.marked = s.size > SANDBOX_LOG_MAX; /* a log from before a restart may hold it already */
 	struct hutch_agent *agent = NULL;
 	if (sandbox_connect(g.root, a->id, &agent, NULL, NULL) < 0)
 		return;
