@@ -82,6 +82,12 @@ const char *hutch_agent_binary(void)
 	return access(found, X_OK) == 0 ? found : NULL;
 }
 
+static char *absolute_path(const char *p)
+{
+	char cwd[PATH_MAX];
+	return getcwd(cwd, sizeof(cwd)) ? path_join(cwd, p) : NULL;
+}
+
 static char *default_root(void)
 {
 	if (geteuid() == 0)
@@ -124,6 +130,12 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *root = NULL;
 	if (!g.root)
 		g.root = root = default_root();
+	else if (g.root[0] != '/')
+		g.root = root = absolute_path(g.root); /* the engine changes directory */
+	if (!g.root) {
+		log_error("cannot resolve the state root");
+		return HUTCH_EXIT_USAGE;
+	}
 	if (optind >= argc) {
 		usage(stderr);
 		return HUTCH_EXIT_USAGE;

@@ -124,6 +124,10 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *root = NULL;
 	if (!oci.root)
 		oci.root = root = default_root();
+	else if (oci.root[0] != '/')
+		oci.root = root = oci_abspath(oci.root); /* create changes directory to the bundle */
+	if (!oci.root)
+		return oci_failf("cannot resolve the state root");
 	if (oci.systemd_cgroup)
 		log_debug("--systemd-cgroup: no systemd cgroup driver here, using cgroupfs");
 	if (optind >= argc) {
