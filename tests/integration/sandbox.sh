@@ -224,6 +224,24 @@ t_rootfs_is_copy_on_write() {
 	[ ! -e "$T/rootfs/etc/k" ] || fail "the rootfs itself was written"
 }
 
+t_security_levels() {
+	ws
+	out=$(FOO=1 hutch run --security strict -e SET=1 -- sh -c 'env; touch /work/x 2>&1; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max')
+	expect_not_contains "$out" "FOO=1" "strict passes no host variable"
+	expect_contains "$out" "SET=1"
+	expect_contains "$out" "Read-only file system"
+	expect_contains "$out" "128"
+	out=$(FOO=1 AWS_SECRET_ACCESS_KEY=s hutch run --security permissive -- sh -c 'env; ls /sys/class/net | wc -l')
+	expect_contains "$out" "FOO=1"
+	expect_not_contains "$out" "AWS_SECRET" "the blocklist still wins"
+	expect_eq "$(echo "$out" | tail -1)" "$(ls /sys/class/net | wc -l)" "host network"
+	expect_eq "$(hutch run --security permissive -- sh -c 'grep CapEff /proc/self/status' | awk '{print $2}')" \
+		0000000000000000 "no capabilities at any level"
+	set +e
+	hutch run --security lax -- true 2>/dev/null; expect_eq $? 2 "unknown level"
+	set -e
+}
+
 t_rootless_run() {
 	id hutchtest >/dev/null 2>&1 || useradd -m -s /bin/bash hutchtest 2>/dev/null ||
 		skip "cannot create the unprivileged user 'hutchtest'"

@@ -25,6 +25,8 @@ void cli_sandbox_usage(FILE *f, const char *cmd)
 		"  --rootfs DIR           use DIR as the root instead of the host's /, copy-on-write:\n"
 		"                         writes go to a tmpfs and are thrown away at the end\n"
 		"  --rootfs-size SIZE     size of that tmpfs (default 1g)\n"
+		"  --security LEVEL       strict, default or permissive: presets under the config\n"
+		"                         and flags (see docs/security.md)\n"
 		"  --rootfs-changes DIR   keep the rootfs's writes in DIR instead (reused next time)\n"
 		"  --workspace DIR        mount DIR at /work (default: current directory; '' none)\n"
 		"  --mount SRC:DST[:ro|rw]  bind a host path (repeatable)\n"
@@ -105,6 +107,7 @@ static int set_flag(struct sandbox_settings *flags, const char *flag, const char
 
 /* Where the config comes from: --config, --profile, --no-config, --print-config. */
 struct config_choice {
+	const char *security; /* --security LEVEL */
 	const char *file;
 	const char *profile;
 	bool none;
@@ -170,13 +173,21 @@ static int apply_settings(struct cli_sandbox_args *a, const struct config_choice
 	struct sandbox_config_file *files[2] = { NULL, NULL };
 	struct hutch_err err = { 0 };
 	const char *profile = NULL;
-	int r = load_files(cc, files);
-	if (r == 0 && sandbox_config_resolve(files, 2, cc->profile, a->argv[0], &effective,
+	_cleanup_(sandbox_settings_release) struct sandbox_settings files_layer = { 0 };
+	/* The security level's preset first: config files and flags go over it. */
+	int r = sandbox_settings_level(cc->security ? cc->security : "default", &effective, &err);
+	if (r < 0) {
+		log_error("--security: %s", err.msg);
+		return -1;
+	}
+	r = load_files(cc, files);
+	if (r == 0 && sandbox_config_resolve(files, 2, cc->profile, a->argv[0], &files_layer,
 					     &profile, &err) < 0) {
 		log_error("%s", err.msg);
 		r = -1;
 	}
-	if (r == 0 && (sandbox_settings_merge(&effective, flags) < 0 ||
+	if (r == 0 && (sandbox_settings_merge(&effective, &files_layer) < 0 ||
+		       sandbox_settings_merge(&effective, flags) < 0 ||
 		       sandbox_settings_to_opts(&effective, &a->sb, &a->timeout_ms) < 0)) {
 		log_error("out of memory");
 		r = -1;
@@ -201,6 +212,7 @@ static int parse_other(int c, const char *arg, struct cli_sandbox_args *a, struc
 	case 'Q': cc->profile = arg; return 0;
 	case 'Z': cc->none = true; return 0;
 	case 'Y': cc->print = true; return 0;
+	case 'y': cc->security = arg; return 0;
 	case 'q':
 		log_error("--root is a global option: write it before the command (hutch --root DIR %s ...)",
 			  "run");
@@ -249,6 +261,7 @@ int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
 		/* Exact names win over getopt's abbreviations: without this, "--root DIR" after
 		 * the command would silently mean --rootfs. */
 		{ "root", required_argument, NULL, 'q' },
+		{ "security", required_argument, NULL, 'y' },
 		{ "rootfs-size", required_argument, NULL, 'z' },
 		{ "rootfs-changes", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },          { 0 },

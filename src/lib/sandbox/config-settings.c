@@ -418,3 +418,39 @@ char *sandbox_settings_to_json(const struct sandbox_settings *s, char *const *fi
 	json_object_put(o);
 	return ret;
 }
+
+/*
+ * Security levels: presets below every config file and flag (they only change defaults).
+ *   strict      the workspace read-only, no host variable passed (only --env), tighter
+ *               limits: 512 MiB, 128 processes, half a CPU
+ *   default     hutch's defaults (sandbox.h)
+ *   permissive  the host's network, no memory/pids/CPU limits, every host variable passed
+ *               except the blocklisted secret-looking ones (the blocklist still wins)
+ * Every level keeps the user namespace, no capabilities, no_new_privs and seccomp.
+ */
+int sandbox_settings_level(const char *level, struct sandbox_settings *ret, struct hutch_err *err)
+{
+	static const struct {
+		const char *level, *key, *value;
+	} presets[] = {
+		{ "strict", "read_only", "true" },  { "strict", "env_block", "*" },
+		{ "strict", "memory", "512m" },     { "strict", "pids", "128" },
+		{ "strict", "cpus", "0.5" },        { "permissive", "network", "host" },
+		{ "permissive", "memory", "-1" },   { "permissive", "pids", "-1" },
+		{ "permissive", "cpus", "-1" },     { "permissive", "env_allow", "*" },
+	};
+	*ret = (struct sandbox_settings){ 0 };
+	if (strcmp(level, "strict") && strcmp(level, "default") && strcmp(level, "permissive"))
+		return err_set(err, EINVAL, "unknown security level '%s' (strict, default or permissive)",
+			       level);
+	for (size_t i = 0; i < ARRAY_SIZE(presets); i++) {
+		if (strcmp(presets[i].level, level) != 0)
+			continue;
+		int r = sandbox_settings_set(ret, presets[i].key, presets[i].value, err);
+		if (r < 0) {
+			sandbox_settings_release(ret);
+			return r;
+		}
+	}
+	return 0;
+}

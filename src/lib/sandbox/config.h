@@ -124,6 +124,9 @@ char *sandbox_config_user_path(void);
  * profile by that name. files may hold NULLs. *ret_profile (may be NULL) gets the profile used
  * (borrowed from files, NULL if none).
  */
+/* The preset of a security level ("strict", "default", "permissive"), to be merged first. */
+int sandbox_settings_level(const char *level, struct sandbox_settings *ret, struct hutch_err *err);
+
 int sandbox_config_resolve(struct sandbox_config_file *const *files, size_t n_files,
 			   const char *profile, const char *cmd, struct sandbox_settings *ret,
 			   const char **ret_profile, struct hutch_err *err);
