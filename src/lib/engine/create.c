@@ -110,8 +110,13 @@ static char *owner_name(void)
 	/* No NSS for the common case: loading it costs more than the rest of state.json. */
 	if (geteuid() == 0)
 		return strdup("root");
-	struct passwd *pw = getpwuid(geteuid());
-	return strdup(pw ? pw->pw_name : "");
+	/* /etc/passwd read directly (fgetpwent uses no NSS): the CLIs are linked statically. */
+	_cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+	struct passwd *pw;
+	while (f && (pw = fgetpwent(f)))
+		if (pw->pw_uid == geteuid())
+			return strdup(pw->pw_name);
+	return strdup("");
 }
 
 static int resolve_rootfs(struct create_run *c, struct hutch_err *err)
