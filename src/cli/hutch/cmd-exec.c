@@ -150,7 +150,8 @@ int cli_parse_timeout(const char *flag, const char *arg, uint32_t *ret_ms)
  */
 struct watcher {
 	int sfd, stop_fd;
-	struct hutch_agent *conn;
+	struct cli_target *target;
+	struct hutch_agent *conn; /* made on first use: most commands never get a signal */
 	uint32_t id;
 	uint32_t timeout_ms;
 	bool timed_out;
@@ -163,6 +164,14 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sends sig to the tree over the watcher's own connection, connecting first if needed. */
+static void watcher_signal(struct watcher *w, int sig)
+{
+	if (!w->conn && cli_target_connect(w->target, &w->conn) != 0)
+		return;
+	hutch_agent_signal(w->conn, w->id, sig, HUTCH_SIGNAL_TREE, NULL);
 }
 
 static void *watch(void *p)
@@ -185,12 +194,12 @@ static void *watch(void *p)
 		if (n == 0 && deadline) {
 			w->timed_out = true;
 			deadline = 0;
-			hutch_agent_signal(w->conn, w->id, SIGKILL, HUTCH_SIGNAL_TREE, NULL);
+			watcher_signal(w, SIGKILL);
 			continue;
 		}
 		struct signalfd_siginfo si;
 		if (pf[0].revents && read(w->sfd, &si, sizeof(si)) == sizeof(si))
-			hutch_agent_signal(w->conn, w->id, (int)si.ssi_signo, HUTCH_SIGNAL_TREE, NULL);
+			watcher_signal(w, (int)si.ssi_signo);
 	}
 }
 
@@ -198,7 +207,8 @@ static void watcher_start(struct watcher *w, struct cli_target *t, const sigset_
 {
 	w->sfd = signalfd(-1, set, SFD_CLOEXEC);
 	w->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (w->sfd < 0 || w->stop_fd < 0 || cli_target_connect(t, &w->conn) != 0)
+	w->target = t;
+	if (w->sfd < 0 || w->stop_fd < 0)
 		return;
 	w->started = pthread_create(&w->th, NULL, watch, w) == 0;
 }

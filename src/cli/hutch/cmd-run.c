@@ -23,7 +23,8 @@ extern char **environ;
  * connection (a connection is not shared between threads). */
 struct forwarder {
 	int sfd;
-	struct hutch_agent *conn;
+	const char *path;         /* the agent's socket */
+	struct hutch_agent *conn; /* connected on the first signal: most runs never get one */
 	uint32_t id;
 };
 
@@ -31,8 +32,11 @@ static void *forward_signals(void *p)
 {
 	struct forwarder *f = p;
 	struct signalfd_siginfo si;
-	while (read(f->sfd, &si, sizeof(si)) == sizeof(si))
+	while (read(f->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (!f->conn && hutch_agent_connect(f->path, NULL, &f->conn, NULL) < 0)
+			continue;
 		hutch_agent_signal(f->conn, f->id, (int)si.ssi_signo, HUTCH_SIGNAL_TREE, NULL);
+	}
 	return NULL;
 }
 
@@ -65,12 +69,11 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
-	struct forwarder f = { .sfd = signalfd(-1, &set, SFD_CLOEXEC), .id = pid };
 	char path[128];
 	snprintf(path, sizeof(path), "%s/agents/%s.sock", g.root, id);
+	struct forwarder f = { .sfd = signalfd(-1, &set, SFD_CLOEXEC), .path = path, .id = pid };
 	pthread_t th;
-	bool thread = f.sfd >= 0 && hutch_agent_connect(path, NULL, &f.conn, NULL) >= 0 &&
-		      pthread_create(&th, NULL, forward_signals, &f) == 0;
+	bool thread = f.sfd >= 0 && pthread_create(&th, NULL, forward_signals, &f) == 0;
 	if (master >= 0) {
 		pty_relay(master, true, agent, pid);
 		close(master);
