@@ -161,8 +161,13 @@ if a:
                                            ms(crun_adj), h / crun_adj, h / fl))
     w('![run /bin/true](bench/%s)\n' % cdf_plot('a-run', '(a) run /bin/true from a bundle',
                                                  [(p, s['v']) for p, s in st.items()]))
-    verdicts.append(('run a trivial container: ≤ 0.5 × crun', '%.2f × crun (adjusted; %.2f × crun '
-                     'with wrapper)' % (h / crun_adj, h / st['crun']['med']), h <= 0.5 * crun_adj))
+    # Issue 2 measures crun as it must run here (through its private-namespace wrapper); the
+    # stricter comparison also takes the wrapper's own cost off crun. Both verdicts are shown.
+    verdicts.append(('run a trivial container: ≤ 0.5 × crun (crun run through its wrapper, '
+                     'as issue 2 specifies)', '%.2f × crun' % (h / st['crun']['med']),
+                     h <= 0.5 * st['crun']['med']))
+    verdicts.append(('run a trivial container: ≤ 0.5 × crun without its wrapper (stricter)',
+                     '%.2f × crun (adjusted)' % (h / crun_adj), h <= 0.5 * crun_adj))
     verdicts.append(('run a trivial container: ≤ 1.5 × unshare floor', '%.2f × floor' % (h / fl),
                      h <= 1.5 * fl))
 
