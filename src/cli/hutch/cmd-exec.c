@@ -80,6 +80,16 @@ static int resolve_target(struct cli_target *t)
 	return t->token_file ? read_token(t) : 0;
 }
 
+void cli_forwarded_signals(sigset_t *set, bool with_winch)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	sigemptyset(set);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaddset(set, sigs[i]);
+	if (with_winch)
+		sigaddset(set, SIGWINCH);
+}
+
 int cli_target_connect(struct cli_target *t, struct hutch_agent **ret)
 {
 	int r;
@@ -499,11 +509,7 @@ static int exec_run(struct exec_args *a, struct hutch_agent *agent, char **env,
 		return 0;
 	}
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	cli_forwarded_signals(&set, false);
 	struct watcher w = { .sfd = -1, .stop_fd = -1, .id = id, .timeout_ms = a->timeout_ms };
 	watcher_start(&w, &a->t, &set);
 	if (master >= 0) {
@@ -537,12 +543,7 @@ int cmd_exec(int argc, char **argv)
 	/* Blocked from the start: they wait for the watcher (or the pty relay for SIGWINCH)
 	 * instead of killing us half-way, which would leave CMD without its caller. */
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGWINCH);
+	cli_forwarded_signals(&set, true);
 	if (!a.detach)
 		sigprocmask(SIG_BLOCK, &set, NULL);
 	_cleanup_strv_ char **env = NULL;

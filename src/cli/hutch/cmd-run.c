@@ -64,11 +64,7 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 	if (r < 0)
 		return r == -ENOENT ? -ENOENT : r;
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
+	cli_forwarded_signals(&set, false);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/agents/%s.sock", g.root, id);
 	struct forwarder f = { .sfd = signalfd(-1, &set, SFD_CLOEXEC), .path = path, .id = pid };
@@ -109,12 +105,7 @@ int cmd_run(int argc, char **argv)
 	}
 	/* Signals wait in the queue (for the forwarder) instead of killing us mid-setup. */
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGWINCH); /* read by the pty relay (-t), ignored otherwise */
+	cli_forwarded_signals(&set, true); /* SIGWINCH: read by the pty relay (-t) */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	char id[SANDBOX_ID_MAX];
 	sandbox_new_id(id);

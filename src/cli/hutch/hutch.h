@@ -3,6 +3,7 @@
 #pragma once
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -40,6 +41,9 @@ struct cli_sandbox_args {
 int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a);
 void cli_sandbox_args_release(struct cli_sandbox_args *a);
 void cli_sandbox_usage(FILE *f, const char *cmd);
+
+/* The signals run and exec forward to the sandboxed process tree (and SIGWINCH for -t). */
+void cli_forwarded_signals(sigset_t *set, bool with_winch);
 
 int cmd_run(int argc, char **argv);
 /* lifecycle commands */
