@@ -20,6 +20,8 @@ void sandbox_new_id(char ret[SANDBOX_ID_MAX]);
  * set when, unprivileged without delegated cgroups, the limits could not be enforced.
  * one_shot: the sandbox dies with the calling thread (hutch run), so a killed caller leaves
  * no running sandbox behind (its state dir is then stale, for prune).
+ * The agent's listening socket is handed over as fd 3: whatever the caller had on fd 3 is
+ * closed (keep your own fds above it).
  */
 int sandbox_start(const char *root, const char *id, const struct spec *spec, bool one_shot,
 		  struct hutch_agent **ret, bool *ret_no_limits, struct hutch_err *err);
