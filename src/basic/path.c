@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,4 +113,26 @@ int mkdir_p_in_root(int rootfd, const char *path, mode_t mode)
 		s = e;
 	}
 	return open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0);
+}
+
+char *runtime_dir(const char *sub)
+{
+	char *r = NULL;
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+	if (geteuid() == 0)
+		n = asprintf(&r, "/run/hutch/%s", sub);
+	else if (xdg && *xdg)
+		n = asprintf(&r, "%s/hutch/%s", xdg, sub);
+	else
+		n = asprintf(&r, "/tmp/hutch-%u/%s", (unsigned)geteuid(), sub);
+	return n < 0 ? NULL : r;
+}
+
+char *path_absolute(const char *p)
+{
+	if (p[0] == '/')
+		return strdup(p);
+	char cwd[PATH_MAX];
+	return getcwd(cwd, sizeof(cwd)) ? path_join(cwd, p) : NULL;
 }

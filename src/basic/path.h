@@ -19,3 +19,11 @@ bool path_is_normalized_absolute(const char *p);
 int open_in_root(int rootfd, const char *path, int flags, mode_t mode);
 /* Like mkdir -p, but every component is resolved inside rootfd. Returns an O_PATH fd of the last. */
 int mkdir_p_in_root(int rootfd, const char *path, mode_t mode);
+
+/*
+ * hutch's runtime state directory for sub ("oci", "sandboxes", "cache"): /run/hutch/<sub> as
+ * root, $XDG_RUNTIME_DIR/hutch/<sub> otherwise, else /tmp/hutch-<uid>/<sub>. Heap string.
+ */
+char *runtime_dir(const char *sub);
+/* p made absolute against the current directory (p itself if already absolute). Heap. */
+char *path_absolute(const char *p);

@@ -82,25 +82,6 @@ const char *hutch_agent_binary(void)
 	return access(found, X_OK) == 0 ? found : NULL;
 }
 
-static char *absolute_path(const char *p)
-{
-	char cwd[PATH_MAX];
-	return getcwd(cwd, sizeof(cwd)) ? path_join(cwd, p) : NULL;
-}
-
-static char *default_root(void)
-{
-	if (geteuid() == 0)
-		return strdup("/run/hutch/sandboxes");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char *r = NULL;
-	if (xdg && *xdg)
-		return path_join(xdg, "hutch/sandboxes");
-	if (asprintf(&r, "/tmp/hutch-%u/sandboxes", (unsigned)geteuid()) < 0)
-		return NULL;
-	return r;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -129,9 +110,9 @@ int main(int argc, char **argv)
 	}
 	_cleanup_free_ char *root = NULL;
 	if (!g.root)
-		g.root = root = default_root();
+		g.root = root = runtime_dir("sandboxes");
 	else if (g.root[0] != '/')
-		g.root = root = absolute_path(g.root); /* the engine changes directory */
+		g.root = root = path_absolute(g.root); /* the engine changes directory */
 	if (!g.root) {
 		log_error("cannot resolve the state root");
 		return HUTCH_EXIT_USAGE;

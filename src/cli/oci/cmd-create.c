@@ -7,6 +7,7 @@
 
 #include "engine/container.h"
 #include "oci.h"
+#include "path.h"
 
 struct create_args {
 	struct create_opts o;
@@ -89,7 +90,7 @@ static int parse(int argc, char **argv, struct create_args *a)
 	}
 	if (oci_need_id(argc, argv, argv[0], &a->id))
 		return 1;
-	a->bundle = oci_abspath(bundle);
+	a->bundle = path_absolute(bundle);
 	if (!a->bundle)
 		return oci_failf("bundle '%s': %m", bundle);
 	a->o.bundle = a->bundle;

@@ -65,16 +65,6 @@ int oci_parse_signal(const char *s)
 	return -1;
 }
 
-char *oci_abspath(const char *p)
-{
-	if (p[0] == '/')
-		return strdup(p);
-	char cwd[4096];
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	return path_join(cwd, p);
-}
-
 static struct termios saved_tio;
 static bool tio_saved;
 

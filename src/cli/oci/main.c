@@ -52,19 +52,6 @@ static void usage(FILE *f)
 	fprintf(f, "\nRun 'hutch-oci COMMAND --help' for a command's options.\n");
 }
 
-static char *default_root(void)
-{
-	if (geteuid() == 0)
-		return strdup("/run/hutch/oci");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (xdg && *xdg)
-		return path_join(xdg, "hutch/oci");
-	char *r = NULL;
-	if (asprintf(&r, "/tmp/hutch-%u/oci", (unsigned)geteuid()) < 0)
-		return NULL;
-	return r;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -123,9 +110,9 @@ int main(int argc, char **argv)
 		log_set_level(LOG_LEVEL_DEBUG);
 	_cleanup_free_ char *root = NULL;
 	if (!oci.root)
-		oci.root = root = default_root();
+		oci.root = root = runtime_dir("oci");
 	else if (oci.root[0] != '/')
-		oci.root = root = oci_abspath(oci.root); /* create changes directory to the bundle */
+		oci.root = root = path_absolute(oci.root); /* create changes directory to the bundle */
 	if (!oci.root)
 		return oci_failf("cannot resolve the state root");
 	if (oci.systemd_cgroup)

@@ -30,8 +30,6 @@ int oci_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int oci_need_id(int argc, char **argv, const char *cmd, const char **ret_id);
 /* Parses "SIGTERM", "TERM", "term" or "15". -1 if unknown. */
 int oci_parse_signal(const char *s);
-/* Absolute path of a (possibly relative) path; heap string or NULL. */
-char *oci_abspath(const char *p);
 
 /*
  * Waits for our child pid while forwarding signals to it; relays a pty master to our stdio

@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include <stdarg.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,6 +86,9 @@ int cg_fd(const struct cgroup *cg, const char *ctrl);
 /* Knob I/O relative to a dir fd. Writes are one write(2) per value; errors name the knob. */
 int cg_write(const struct cgroup *cg, int dirfd, const char *knob, const char *val,
 	     struct hutch_err *err);
+/* cg_writef with a va_list. */
+int cg_vwritef(const struct cgroup *cg, int dirfd, const char *knob, struct hutch_err *err,
+	       const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 int cg_writef(const struct cgroup *cg, int dirfd, const char *knob, struct hutch_err *err,
 	      const char *fmt, ...) _printf_(5, 6);
 /* For multi-line knobs (devices.allow, io.max): open once, then one write(2) per line. */

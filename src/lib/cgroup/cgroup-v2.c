@@ -35,10 +35,8 @@ uint64_t cg_blkio_to_io_weight(uint64_t w)
 }
 
 /* A missing knob on v2 means its controller is not enabled for this cgroup: say so. */
-static int v2_write(struct cgroup *cg, int fd, const char *knob, const char *val,
-		    struct hutch_err *err)
+static int v2_missing(struct cgroup *cg, const char *knob, int r, struct hutch_err *err)
 {
-	int r = cg_write(cg, fd, knob, val, err);
 	if (r == -ENOENT)
 		return err_set(err, EOPNOTSUPP,
 			       "cgroup '%s': '%s' requested but controller '%.*s' is not available",
@@ -46,19 +44,22 @@ static int v2_write(struct cgroup *cg, int fd, const char *knob, const char *val
 	return r;
 }
 
+static int v2_write(struct cgroup *cg, int fd, const char *knob, const char *val,
+		    struct hutch_err *err)
+{
+	return v2_missing(cg, knob, cg_write(cg, fd, knob, val, err), err);
+}
+
 static int v2_writef(struct cgroup *cg, int fd, const char *knob, struct hutch_err *err,
 		     const char *fmt, ...) _printf_(5, 6);
 static int v2_writef(struct cgroup *cg, int fd, const char *knob, struct hutch_err *err,
 		     const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	int r = cg_vwritef(cg, fd, knob, err, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return err_set(err, E2BIG, "cgroup '%s': value for '%s' too long", cg->name, knob);
-	return v2_write(cg, fd, knob, buf, err);
+	return v2_missing(cg, knob, r, err);
 }
 
 /* Refusals first, so a bad spec changes nothing. */

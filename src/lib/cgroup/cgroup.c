@@ -469,17 +469,24 @@ bool cg_valid_page_size(const char *s)
 	return n > 0 && n <= 8 && s[n] && strchr("KMGT", s[n]) && s[n + 1] == 'B' && !s[n + 2];
 }
 
-int cg_writef(const struct cgroup *cg, int dirfd, const char *knob, struct hutch_err *err,
-	      const char *fmt, ...)
+int cg_vwritef(const struct cgroup *cg, int dirfd, const char *knob, struct hutch_err *err,
+	       const char *fmt, va_list ap)
 {
 	char buf[256];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return err_set(err, E2BIG, "cgroup '%s': value for '%s' too long", cg->name, knob);
 	return cg_write(cg, dirfd, knob, buf, err);
+}
+
+int cg_writef(const struct cgroup *cg, int dirfd, const char *knob, struct hutch_err *err,
+	      const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = cg_vwritef(cg, dirfd, knob, err, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 ssize_t cg_read(int dirfd, const char *knob, char *buf, size_t size)

@@ -104,13 +104,9 @@ static uint64_t fnv1a(const char *p, size_t n)
 
 const char *seccomp_cache_dir(void)
 {
-	static char dir[512];
-	if (geteuid() == 0)
-		return "/run/hutch/cache";
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (!xdg || !*xdg)
-		return NULL;
-	snprintf(dir, sizeof(dir), "%s/hutch/cache", xdg);
+	static char *dir;
+	if (!dir)
+		dir = runtime_dir("cache");
 	return dir;
 }
 

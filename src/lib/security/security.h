@@ -42,8 +42,7 @@ int seccomp_program_load(const struct seccomp_program *p, struct hutch_err *err)
  */
 int seccomp_compile_cached(const struct spec_seccomp *s, const char *cache_dir,
 			   struct seccomp_program **ret, struct hutch_err *err);
-/* The default cache directory: /run/hutch/cache as root, else $XDG_RUNTIME_DIR/hutch/cache
- * (NULL when there is none). Static storage. */
+/* The default cache directory: runtime_dir("cache") (path.h), kept for the process. */
 const char *seccomp_cache_dir(void);
 
 struct sock_filter;

@@ -91,6 +91,18 @@ static void test_write_file_atomic(void **state)
 	unlink(path);
 }
 
+static void test_runtime_dir_and_absolute(void **state)
+{
+	_cleanup_free_ char *d = runtime_dir("oci");
+	assert_non_null(d);
+	if (geteuid() == 0)
+		assert_string_equal(d, "/run/hutch/oci");
+	_cleanup_free_ char *a = path_absolute("/x/y");
+	assert_string_equal(a, "/x/y");
+	_cleanup_free_ char *r = path_absolute("rel");
+	assert_true(r[0] == '/' && strcmp(r + strlen(r) - 4, "/rel") == 0);
+}
+
 static void test_parse_size(void **state)
 {
 	int64_t v;
@@ -116,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_open_in_root_clamps_symlinks),
 		cmocka_unit_test(test_write_file_atomic),
 		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_runtime_dir_and_absolute),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
