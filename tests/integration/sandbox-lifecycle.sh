@@ -339,7 +339,10 @@ t_prune_reaps_stale_run() {
 	kill -9 "$cli"
 	wait "$cli" 2>/dev/null || true
 	[ -d "$R/$id" ] || fail "setup: a killed run should leave its state dir"
-	expect_eq "$(hutch ls -a --json | jq -r '.[0].kind + " " + .[0].status')" "run stopped"
+	# The kernel sends the init its parent-death SIGKILL as the CLI exits; the init dies
+	# asynchronously, a moment later on a busy machine.
+	run_status() { [ "$(hutch ls -a --json | jq -r '.[0].kind + " " + .[0].status')" = "run stopped" ]; }
+	wait_for 50 run_status || fail "a run whose CLI was killed is not reported 'run stopped'"
 	expect_eq "$(hutch prune)" "$id" "prune reports the stale run"
 	assert_gone "$id"
 }
