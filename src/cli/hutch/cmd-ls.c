@@ -17,6 +17,7 @@
 #include "engine/container.h"
 #include "err.h"
 #include "hutch.h"
+#include "sandbox/rules-plan.h"
 #include "sandbox/persist.h"
 #include "sandbox/store.h"
 #include "security/security.h"
@@ -223,6 +224,20 @@ static const char *ns_name(int type)
 	}
 }
 
+/* The path rules and the mechanism enforcing each ({"default", "rules": [{"rule",
+ * "enforced_by", "at"}], "servers"}), from the plan the spec carries. */
+static struct json_object *rules_json(const struct spec *s)
+{
+	const char *text = rules_plan_annotation(s);
+	struct json_object *o = text ? json_tokener_parse(text) : NULL;
+	if (o)
+		return o;
+	o = json_object_new_object();
+	json_object_object_add(o, "default", jstr("layout"));
+	json_object_object_add(o, "rules", json_object_new_array());
+	return o;
+}
+
 static struct json_object *mounts_json(const struct spec *s)
 {
 	struct json_object *a = json_object_new_array();
@@ -294,6 +309,7 @@ static struct json_object *settings_json(const struct sandbox_meta *m)
 	json_object_object_add(o, "envBlockAdded", sandbox_strv_json(so.env_block));
 	json_object_object_add(o, "envSet", sandbox_strv_json(so.env));
 	json_object_object_add(o, "environment", sandbox_strv_json(m->env));
+	json_object_object_add(o, "pathRules", rules_json(s));
 	sandbox_opts_release(&so);
 	return o;
 }

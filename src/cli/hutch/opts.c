@@ -8,8 +8,19 @@
 #include <unistd.h>
 
 #include "hutch.h"
+#include "rules/rules.h"
 #include "sandbox/config.h"
 #include "strv.h"
+
+/* getopt codes of the long-only flags (beyond every character). */
+enum {
+	OPT_DENY = 0x100,
+	OPT_ALLOW_VIEW,
+	OPT_ALLOW_READ,
+	OPT_ALLOW_WRITE,
+	OPT_RULES,
+	OPT_DEFAULT_ACCESS,
+};
 
 static const char run_summary[] =
 	"Runs CMD in a new sandbox and removes the sandbox when it ends. The exit code is\n"
@@ -45,6 +56,13 @@ void cli_sandbox_usage(FILE *f, const char *cmd)
 		"  --network none|host    (default none: loopback only)\n"
 		"  --cap-add CAP          keep a capability (repeatable)\n"
 		"  --seccomp FILE|unconfined  seccomp profile (default: hutch's)\n"
+		"  --deny PATH            path rule: PATH (or glob) does not exist inside (repeatable)\n"
+		"  --allow-view PATH      path rule: stat and list only, no content (repeatable)\n"
+		"  --allow-read PATH      path rule: read-only (repeatable)\n"
+		"  --allow-write PATH     path rule: read-write (repeatable)\n"
+		"  --rules FILE           path rules from a JSON file (docs/sandbox.md)\n"
+		"  --default-access A     where no rule decides: none, view, read, write or layout\n"
+		"                         (default layout: read-only root, writable workspace)\n"
 		"  -t, --tty              run with a terminal\n"
 		"  -i, --interactive      accepted (stdin is always passed)\n"
 		"  --name NAME            a unique name for the sandbox\n"
@@ -90,6 +108,7 @@ static const char *setting_key(int c)
 	case 'S': return "seccomp";
 	case 'z': return "rootfs_size";
 	case 'j': return "rootfs_changes";
+	case OPT_DEFAULT_ACCESS: return "default_access";
 	}
 	return NULL;
 }
@@ -201,6 +220,31 @@ static int apply_settings(struct cli_sandbox_args *a, const struct config_choice
 	return r;
 }
 
+/* --deny/--allow-* PATH → one rule; --rules FILE → each rule of the file, and its default. */
+static int add_rule_flags(struct sandbox_settings *flags, int c, const char *arg)
+{
+	struct hutch_err err = { 0 };
+	_cleanup_(rule_set_release) struct rule_set rs = { .default_access = RULE_ACCESS_LAYOUT };
+	static const char *const names[] = { [OPT_DENY - OPT_DENY] = "--deny",
+					     [OPT_ALLOW_VIEW - OPT_DENY] = "--allow-view",
+					     [OPT_ALLOW_READ - OPT_DENY] = "--allow-read",
+					     [OPT_ALLOW_WRITE - OPT_DENY] = "--allow-write" };
+	int r = c == OPT_RULES ? rule_set_add_file(&rs, arg, &err)
+			       : rule_set_add_flag(&rs, names[c - OPT_DENY], arg, &err);
+	for (size_t i = 0; r >= 0 && i < rs.n; i++) {
+		_cleanup_free_ char *text = rule_to_text(&rs.rules[i]);
+		r = text ? sandbox_settings_set(flags, "rules", text, &err) : -ENOMEM;
+	}
+	if (r >= 0 && c == OPT_RULES && rs.default_access != RULE_ACCESS_LAYOUT)
+		r = sandbox_settings_set(flags, "default_access",
+					 rule_access_name(rs.default_access), &err);
+	if (r < 0) {
+		log_error("%s", err.msg[0] ? err.msg : "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_other(int c, const char *arg, struct cli_sandbox_args *a, struct config_choice *cc)
 {
 	switch (c) {
@@ -264,6 +308,12 @@ int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
 		{ "security", required_argument, NULL, 'y' },
 		{ "rootfs-size", required_argument, NULL, 'z' },
 		{ "rootfs-changes", required_argument, NULL, 'j' },
+		{ "deny", required_argument, NULL, OPT_DENY },
+		{ "allow-view", required_argument, NULL, OPT_ALLOW_VIEW },
+		{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
+		{ "allow-write", required_argument, NULL, OPT_ALLOW_WRITE },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "default-access", required_argument, NULL, OPT_DEFAULT_ACCESS },
 		{ "help", no_argument, NULL, 'h' },          { 0 },
 	};
 	_cleanup_(sandbox_settings_release) struct sandbox_settings flags = { 0 };
@@ -278,6 +328,8 @@ int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
 				if (opts[i].val == c)
 					flag = opts[i].name;
 			r = set_flag(&flags, flag, key, c == 'o' ? "true" : optarg);
+		} else if (c >= OPT_DENY && c <= OPT_RULES) {
+			r = add_rule_flags(&flags, c, optarg);
 		} else if (c == 'h') {
 			cli_sandbox_usage(stdout, argv[0]);
 			exit(0);
@@ -308,6 +360,7 @@ void cli_sandbox_args_release(struct cli_sandbox_args *a)
 	strv_free(a->sb.env_allow);
 	strv_free(a->sb.env_block);
 	strv_free(a->sb.cap_add);
+	strv_free(a->sb.rules);
 	strv_free(a->labels);
 	sandbox_settings_release(&effective);
 	*a = (struct cli_sandbox_args){ 0 };

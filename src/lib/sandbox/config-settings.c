@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "parse.h"
+#include "rules/rules.h"
 #include "sandbox/config.h"
 #include "strv.h"
 
@@ -23,6 +24,8 @@ void sandbox_settings_release(struct sandbox_settings *s)
 	free(s->seccomp);
 	free(s->rootfs_size);
 	free(s->rootfs_changes);
+	free(s->default_access);
+	strv_free(s->rules);
 	strv_free(s->mounts);
 	strv_free(s->tmpfs);
 	strv_free(s->env);
@@ -123,6 +126,8 @@ static char ***list_of(struct sandbox_settings *s, const char *key)
 		return &s->env_block;
 	if (strcmp(key, "cap_add") == 0)
 		return &s->cap_add;
+	if (strcmp(key, "rules") == 0)
+		return &s->rules;
 	return NULL;
 }
 
@@ -137,6 +142,13 @@ static int set_list_entry(struct sandbox_settings *s, const char *key, const cha
 		return err_set(err, EINVAL, "expected SRC:DST[:ro|rw], got '%s'", v);
 	if (strcmp(key, "tmpfs") == 0 && v[0] != '/')
 		return err_set(err, EINVAL, "expected an absolute DST[:OPTS], got '%s'", v);
+	if (strcmp(key, "rules") == 0) {
+		struct rule_set check = { 0 };
+		int r = rule_set_add_text(&check, v, err);
+		rule_set_release(&check);
+		if (r < 0)
+			return r;
+	}
 	return push_list(list_of(s, key), v, err);
 }
 
@@ -157,6 +169,8 @@ static int set_string_setting(struct sandbox_settings *s, const char *key, const
 		{ "rootfs_size", offsetof(struct sandbox_settings, rootfs_size), SANDBOX_SET_ROOTFS_SIZE },
 		{ "rootfs_changes", offsetof(struct sandbox_settings, rootfs_changes),
 		  SANDBOX_SET_ROOTFS_CHANGES },
+		{ "default_access", offsetof(struct sandbox_settings, default_access),
+		  SANDBOX_SET_DEFAULT_ACCESS },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
 		if (strcmp(key, strs[i].key) != 0)
@@ -168,6 +182,10 @@ static int set_string_setting(struct sandbox_settings *s, const char *key, const
 			return err_set(err, EINVAL, "must be an absolute path, got '%s'", v);
 		if (strs[i].bit == SANDBOX_SET_HOSTNAME && strlen(v) > 64)
 			return err_set(err, EINVAL, "longer than 64 bytes");
+		enum rule_access a;
+		if (strs[i].bit == SANDBOX_SET_DEFAULT_ACCESS && rule_access_from_name(v, &a) < 0)
+			return err_set(err, EINVAL, "invalid value '%s' (expected none, view, read, "
+				       "write or layout)", v);
 		if (set_str((char **)((char *)s + strs[i].off), v) < 0)
 			return err_set(err, ENOMEM, "out of memory");
 		s->set |= strs[i].bit;
@@ -262,7 +280,9 @@ int sandbox_settings_merge(struct sandbox_settings *dst, const struct sandbox_se
 	    ((set & SANDBOX_SET_SECCOMP) && set_str(&dst->seccomp, src->seccomp) < 0) ||
 	    ((set & SANDBOX_SET_ROOTFS_SIZE) && set_str(&dst->rootfs_size, src->rootfs_size) < 0) ||
 	    ((set & SANDBOX_SET_ROOTFS_CHANGES) &&
-	     set_str(&dst->rootfs_changes, src->rootfs_changes) < 0))
+	     set_str(&dst->rootfs_changes, src->rootfs_changes) < 0) ||
+	    ((set & SANDBOX_SET_DEFAULT_ACCESS) &&
+	     set_str(&dst->default_access, src->default_access) < 0))
 		return -ENOMEM;
 	if (set & SANDBOX_SET_READ_ONLY)
 		dst->read_only = src->read_only;
@@ -284,7 +304,7 @@ int sandbox_settings_merge(struct sandbox_settings *dst, const struct sandbox_se
 	if (append_all(&dst->mounts, src->mounts) < 0 || append_all(&dst->tmpfs, src->tmpfs) < 0 ||
 	    append_all(&dst->env_allow, src->env_allow) < 0 ||
 	    append_all(&dst->env_block, src->env_block) < 0 ||
-	    append_all(&dst->cap_add, src->cap_add) < 0)
+	    append_all(&dst->cap_add, src->cap_add) < 0 || append_all(&dst->rules, src->rules) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; src->env && src->env[i]; i++)
 		if (strv_env_set(&dst->env, src->env[i]) < 0)
@@ -322,6 +342,8 @@ int sandbox_settings_to_opts(const struct sandbox_settings *s, struct sandbox_op
 		o->rootfs_size = s->rootfs_size;
 	if (set & SANDBOX_SET_ROOTFS_CHANGES)
 		o->rootfs_changes = s->rootfs_changes;
+	if (set & SANDBOX_SET_DEFAULT_ACCESS)
+		o->default_access = s->default_access;
 	o->read_only = s->read_only;
 	o->has_user = set & SANDBOX_SET_USER;
 	o->uid = s->uid;
@@ -334,7 +356,8 @@ int sandbox_settings_to_opts(const struct sandbox_settings *s, struct sandbox_op
 		*ret_timeout_ms = s->timeout_ms;
 	if (copy_list(&o->mounts, s->mounts) < 0 || copy_list(&o->tmpfs, s->tmpfs) < 0 ||
 	    copy_list(&o->env, s->env) < 0 || copy_list(&o->env_allow, s->env_allow) < 0 ||
-	    copy_list(&o->env_block, s->env_block) < 0 || copy_list(&o->cap_add, s->cap_add) < 0)
+	    copy_list(&o->env_block, s->env_block) < 0 || copy_list(&o->cap_add, s->cap_add) < 0 ||
+	    copy_list(&o->rules, s->rules) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -409,6 +432,10 @@ char *sandbox_settings_to_json(const struct sandbox_settings *s, char *const *fi
 	add_limits(o, s);
 	json_object_object_add(o, "network", json_object_new_string(s->network_host ? "host" : "none"));
 	json_object_object_add(o, "cap_add", json_strv(s->cap_add));
+	/* path rules (docs/sandbox.md): "ACCESS[:KIND][:PRIORITY]:PATTERN" */
+	json_object_object_add(o, "rules", json_strv(s->rules));
+	json_object_object_add(o, "default_access", json_object_new_string(
+		s->default_access ? s->default_access : "layout"));
 	/* null: hutch's default profile */
 	json_object_object_add(o, "seccomp", json_str_or_null(s->seccomp));
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |

@@ -44,6 +44,7 @@ static const struct {
 	{ "hostname", KIND_STRING }, { "cwd", KIND_STRING },       { "memory", KIND_STR_INT },
 	{ "cpus", KIND_NUMBER },     { "pids", KIND_INT },         { "timeout", KIND_NUMBER },
 	{ "network", KIND_STRING },  { "cap_add", KIND_LIST },     { "seccomp", KIND_PATH },
+	{ "rules", KIND_LIST },      { "default_access", KIND_STRING },
 };
 
 static const char *const kind_names[] = {

@@ -50,18 +50,21 @@ enum {
 	SANDBOX_SET_SECCOMP = 1u << 11,
 	SANDBOX_SET_ROOTFS_SIZE = 1u << 12,
 	SANDBOX_SET_ROOTFS_CHANGES = 1u << 13,
+	SANDBOX_SET_DEFAULT_ACCESS = 1u << 14,
 };
 
 /* One layer of settings: a config section, a profile, the flags, or the merged result. */
 struct sandbox_settings {
 	uint32_t set; /* SANDBOX_SET_* of the scalars this layer gives */
 	char *rootfs, *workspace, *hostname, *cwd, *seccomp, *rootfs_size, *rootfs_changes;
+	char *default_access; /* path rules: access where no rule decides */
 	bool read_only, network_host;
 	uint32_t uid, gid;
 	int64_t memory, pids; /* -1: unlimited */
 	double cpus;          /* -1: unlimited */
 	uint32_t timeout_ms;
 	char **mounts, **tmpfs, **env, **env_allow, **env_block, **cap_add;
+	char **rules; /* path rules, "ACCESS[:KIND][:PRIORITY]:PATTERN" (rules.h) */
 };
 
 void sandbox_settings_release(struct sandbox_settings *s);

@@ -228,6 +228,8 @@ struct json_object *sandbox_opts_to_json(const struct sandbox_opts *o)
 	json_object_object_add(j, "capAdd", sandbox_strv_json(o->cap_add));
 	put_str(j, "seccomp", o->seccomp);
 	put_str(j, "agent", o->agent);
+	json_object_object_add(j, "rules", sandbox_strv_json(o->rules));
+	put_str(j, "defaultAccess", o->default_access);
 	return j;
 }
 
@@ -262,12 +264,14 @@ int sandbox_opts_from_json(struct json_object *j, struct sandbox_opts *o, struct
 	o->network_host = ref_bool(j, "networkHost");
 	o->seccomp = ref_str(j, "seccomp");
 	o->agent = ref_str(j, "agent");
+	o->default_access = ref_str(j, "defaultAccess");
 	if (sandbox_json_strv(get(j, "mounts"), META_MAX_STRV, &o->mounts) < 0 ||
 	    sandbox_json_strv(get(j, "tmpfs"), META_MAX_STRV, &o->tmpfs) < 0 ||
 	    sandbox_json_strv(get(j, "env"), META_MAX_STRV, &o->env) < 0 ||
 	    sandbox_json_strv(get(j, "envAllow"), META_MAX_STRV, &o->env_allow) < 0 ||
 	    sandbox_json_strv(get(j, "envBlock"), META_MAX_STRV, &o->env_block) < 0 ||
-	    sandbox_json_strv(get(j, "capAdd"), META_MAX_STRV, &o->cap_add) < 0) {
+	    sandbox_json_strv(get(j, "capAdd"), META_MAX_STRV, &o->cap_add) < 0 ||
+	    sandbox_json_strv(get(j, "rules"), META_MAX_STRV, &o->rules) < 0) {
 		sandbox_opts_release(o);
 		return err_set(err, EBADMSG, "sandbox record: options are corrupt");
 	}
@@ -282,5 +286,6 @@ void sandbox_opts_release(struct sandbox_opts *o)
 	strv_free(o->env_allow);
 	strv_free(o->env_block);
 	strv_free(o->cap_add);
+	strv_free(o->rules);
 	*o = (struct sandbox_opts){ 0 };
 }

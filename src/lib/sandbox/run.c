@@ -15,6 +15,7 @@
 #include "engine/container.h"
 #include "err.h"
 #include "path.h"
+#include "sandbox/pathfs-launch.h"
 #include "sandbox/run.h"
 
 void sandbox_new_id(char ret[SANDBOX_ID_MAX])
@@ -56,16 +57,25 @@ static int make_agent_socket(const char *root, const char *id, struct hutch_err 
 	return 0;
 }
 
-int sandbox_start(const char *root, const char *id, const struct spec *spec, bool one_shot,
+int sandbox_start(const char *root, const char *id, struct spec *spec, bool one_shot,
 		  struct hutch_agent **ret, bool *ret_no_limits, struct hutch_err *err)
 {
-	int r = make_agent_socket(root, id, err);
-	if (r < 0)
+	char **staging = NULL;
+	int r = sandbox_pathfs_start(spec, &staging, err);
+	if (r < 0) {
+		sandbox_pathfs_detach(staging);
+		return err_prefix(err, "sandbox '%s'", id);
+	}
+	if ((r = make_agent_socket(root, id, err)) < 0) {
+		sandbox_pathfs_detach(staging);
 		return r;
+	}
 	struct create_opts co = { .bundle = root, .spec = spec, .preserve_fds = 1,
 				  .cgroup_best_effort = true, .die_with_parent = one_shot };
 	struct created cr;
 	r = container_create(root, id, &co, &cr, err);
+	/* The sandbox holds its own copies of the FUSE mounts now (or failed): the host's go. */
+	sandbox_pathfs_detach(staging);
 	if (r >= 0 && cr.no_cgroup && ret_no_limits)
 		*ret_no_limits = true;
 	close(3); /* the agent has it now */

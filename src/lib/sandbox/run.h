@@ -23,7 +23,7 @@ void sandbox_new_id(char ret[SANDBOX_ID_MAX]);
  * The agent's listening socket is handed over as fd 3: whatever the caller had on fd 3 is
  * closed (keep your own fds above it).
  */
-int sandbox_start(const char *root, const char *id, const struct spec *spec, bool one_shot,
+int sandbox_start(const char *root, const char *id, struct spec *spec, bool one_shot,
 		  struct hutch_agent **ret, bool *ret_no_limits, struct hutch_err *err);
 
 /* Stops and removes a sandbox: every process killed, cgroups and state removed. */

@@ -59,6 +59,8 @@ struct sandbox_opts {
 	char **cap_add;        /* "CAP_NET_RAW" or "NET_RAW" */
 	const char *seccomp;   /* NULL default, "unconfined", or a JSON file */
 	const char *agent;     /* host path of the hutch-agent binary */
+	char **rules;          /* path rules, "ACCESS[:KIND][:PRIORITY]:PATTERN" (rules/rules.h) */
+	const char *default_access; /* where no rule decides; NULL = "layout" */
 };
 
 

@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "fs/rootfs.h"
 #include "path.h"
+#include "sandbox/rules-plan.h"
 #include "sandbox/sandbox.h"
 #include "security/profile.h"
 #include "security/security.h"
@@ -394,6 +395,18 @@ static int set_process(struct spec *s, const struct sandbox_opts *o)
 	return p->cwd ? 0 : -ENOMEM;
 }
 
+/* Path rules, after every layout mount (they are planned against the layout). */
+static int add_rules(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
+{
+	if (!o->rules && !o->default_access)
+		return 0;
+	_cleanup_(rules_plan_release) struct rules_plan p = { 0 };
+	int r = rules_plan_make(s, s->n_mounts, o->rules, o->default_access, &p, err);
+	if (r < 0 || (r = rules_plan_apply(s, &p, err)) < 0)
+		return r;
+	return 0;
+}
+
 static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
 {
 	int r;
@@ -422,7 +435,7 @@ static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err 
 		if ((r = add_user_tmpfs(s, o->tmpfs[i], err)) < 0)
 			return r;
 	if ((r = add_caps(s, o, err)) < 0 || (r = add_seccomp(s, o, err)) < 0 ||
-	    (r = add_rootfs_overlay(s, o, err)) < 0)
+	    (r = add_rootfs_overlay(s, o, err)) < 0 || (r = add_rules(s, o, err)) < 0)
 		return r;
 	return spec_validate(s, err);
 }

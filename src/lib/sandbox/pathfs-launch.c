@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Starting the pathfs servers of a sandbox's rules plan (see rules-plan.h, pathfs.h).
+ *
+ * For each server: the FUSE device is opened and mounted on a private staging directory
+ * of the host (root only, 0700, under the runtime dir), a server process is started that
+ * owns nothing but that device and an fd of the tree it serves, and the anchor's mount in
+ * the spec is pointed at the staging directory. The engine clones that mount into the
+ * sandbox while it is created; then the staging mount is detached, so the host keeps no
+ * trace of it. The FUSE connection lives exactly as long as the sandbox's mount namespace:
+ * when the sandbox is gone the kernel ends the connection and the server exits by itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fs/rootfs.h"
+#include "path.h"
+#include "pathfs/pathfs.h"
+#include "sandbox/pathfs-launch.h"
+#include "sandbox/rules-plan.h"
+#include "strv.h"
+
+/* The tree a server passes through: the host path, seen through the region's id mapping
+ * when it has one (the workspace), exactly as the sandbox would see it without rules. */
+static int open_base(const struct rules_server *sv, struct hutch_err *err)
+{
+	if (!sv->idmap) {
+		int fd = open(sv->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return fd < 0 ? err_set_errno(err, errno, "open '%s'", sv->source) : fd;
+	}
+	struct spec_id_map um = sv->idmap_uid, gm = sv->idmap_gid;
+	char *opts[] = { (char *)"rbind", (char *)"idmap", NULL };
+	struct spec_mount m = { .destination = (char *)"/", .type = (char *)"bind",
+				.source = sv->source, .options = opts, .uid_mappings = &um,
+				.n_uid_mappings = 1, .gid_mappings = &gm, .n_gid_mappings = 1 };
+	struct spec tmp = { .mounts = &m, .n_mounts = 1 };
+	int *fds = NULL;
+	int r = rootfs_open_sources(&tmp, &fds, err);
+	if (r < 0)
+		return r;
+	int fd = fds[0];
+	fds[0] = -1;
+	rootfs_source_fds_free(fds, 1);
+	return fd;
+}
+
+static int make_staging(char **ret, struct hutch_err *err)
+{
+	_cleanup_free_ char *dir = runtime_dir("pathfs");
+	if (!dir)
+		return err_set(err, ENOMEM, "out of memory");
+	int r = mkdir_p(dir, 0700);
+	if (r < 0)
+		return err_set_errno(err, -r, "create '%s'", dir);
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)getpid();
+	if (asprintf(ret, "%s/%d-%08x", dir, (int)getpid(), rnd) < 0)
+		return err_set(err, ENOMEM, "out of memory");
+	if (mkdir(*ret, 0700) < 0) {
+		r = err_set_errno(err, errno, "create '%s'", *ret);
+		free(*ret);
+		*ret = NULL;
+		return r;
+	}
+	return 0;
+}
+
+static int mount_fuse(int fuse_fd, const char *at, struct hutch_err *err)
+{
+	char opts[160];
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions", fuse_fd);
+	if (mount("hutch-pathfs", at, "fuse", MS_NOSUID | MS_NODEV, opts) < 0) {
+		if (errno == EPERM)
+			return err_set(err, EPERM, "path rules that need FUSE (none, view, globs) "
+				       "need hutch to run as root");
+		return err_set_errno(err, errno, "mount FUSE on '%s'", at);
+	}
+	return 0;
+}
+
+/*
+ * The server process: detached from the caller (own session, so a ^C meant for hutch does
+ * not end it; a grandchild, so nobody has to reap it), holding only its two fds.
+ */
+static void run_server(int fuse_fd, int base_fd, const struct rules_server *sv,
+		       const struct rules_plan *plan)
+{
+	setsid();
+	if (fork() != 0)
+		_exit(0);
+	prctl(PR_SET_NAME, "hutch-pathfs");
+	prctl(PR_SET_DUMPABLE, 0);
+	signal(SIGPIPE, SIG_IGN);
+	int keep_lo = fuse_fd < base_fd ? fuse_fd : base_fd;
+	int keep_hi = fuse_fd < base_fd ? base_fd : fuse_fd;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 3 && null >= 0; i++)
+		if (i != fuse_fd && i != base_fd)
+			dup2(null, i);
+	if (keep_lo > 3)
+		close_range(3, (unsigned)keep_lo - 1, 0);
+	if (keep_hi > keep_lo + 1)
+		close_range((unsigned)keep_lo + 1, (unsigned)keep_hi - 1, 0);
+	close_range((unsigned)keep_hi + 1, ~0U, 0);
+	if (chdir("/") < 0)
+		_exit(1);
+	struct pathfs_config c = { .anchor = sv->anchor, .base_fd = base_fd,
+				   .fallback = sv->fallback, .rules = &plan->rules };
+	_exit(pathfs_serve(fuse_fd, &c, NULL) < 0 ? 1 : 0);
+}
+
+static int start_one(const struct rules_server *sv, const struct rules_plan *plan, char **ret_staging,
+		     struct hutch_err *err)
+{
+	_cleanup_close_ int base = open_base(sv, err);
+	if (base < 0)
+		return err_prefix(err, "path rules at '%s'", sv->anchor);
+	_cleanup_close_ int fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fuse < 0)
+		return err_set_errno(err, errno, "path rules at '%s': open /dev/fuse", sv->anchor);
+	_cleanup_free_ char *staging = NULL;
+	int r = make_staging(&staging, err);
+	if (r < 0)
+		return r;
+	if ((r = mount_fuse(fuse, staging, err)) < 0) {
+		rmdir(staging);
+		return err_prefix(err, "path rules at '%s'", sv->anchor);
+	}
+	pid_t pid = fork();
+	if (pid == 0)
+		run_server(fuse, base, sv, plan);
+	if (pid < 0) {
+		r = err_set_errno(err, errno, "path rules at '%s': fork", sv->anchor);
+		umount2(staging, MNT_DETACH);
+		rmdir(staging);
+		return r;
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	*ret_staging = TAKE_PTR(staging);
+	return 0;
+}
+
+/* Points "pathfs:<i>" mount sources at the staging directories. */
+static int point_mounts(struct spec *spec, char *const *staging, size_t n)
+{
+	size_t plen = strlen(RULES_PATHFS_SOURCE);
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct spec_mount *m = &spec->mounts[i];
+		if (!m->source || strncmp(m->source, RULES_PATHFS_SOURCE, plen) != 0)
+			continue;
+		size_t idx = strtoul(m->source + plen, NULL, 10);
+		if (idx >= n)
+			return -EBADMSG;
+		char *c = strdup(staging[idx]);
+		if (!c)
+			return -ENOMEM;
+		free(m->source);
+		m->source = c;
+	}
+	return 0;
+}
+
+int sandbox_pathfs_start(struct spec *spec, char ***ret_staging, struct hutch_err *err)
+{
+	*ret_staging = NULL;
+	_cleanup_(rules_plan_release) struct rules_plan plan;
+	int r = rules_plan_from_spec(spec, &plan, err);
+	if (r < 0 || !plan.n_servers)
+		return r;
+	char **staging = calloc(plan.n_servers + 1, sizeof(char *));
+	if (!staging)
+		return err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; r >= 0 && i < plan.n_servers; i++)
+		r = start_one(&plan.servers[i], &plan, &staging[i], err);
+	if (r >= 0 && (r = point_mounts(spec, staging, plan.n_servers)) < 0)
+		r = err_set(err, -r, "path rules: the spec's FUSE mounts do not match its plan");
+	*ret_staging = staging;
+	return r;
+}
+
+void sandbox_pathfs_detach(char **staging)
+{
+	for (size_t i = 0; staging && staging[i]; i++) {
+		umount2(staging[i], MNT_DETACH);
+		rmdir(staging[i]);
+	}
+	strv_free(staging);
+}

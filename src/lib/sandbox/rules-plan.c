@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Path rules → the sandbox's mounts. Each rule is enforced by the cheapest mechanism that
+ * expresses it exactly, chosen here and recorded for `hutch inspect`:
+ *
+ *   mount   read or write on an existing file or directory: a bind mount of the same host
+ *           path, read-only or read-write, stacked in path order so deeper rules win;
+ *           none on a top-level directory of the host root or on a mount point (/work):
+ *           an empty read-only tmpfs over it (its name stays listed in the parent, which
+ *           is a mount point we cannot rewrite; nothing inside can be seen or created);
+ *   fuse    everything else: none (ENOENT, unlisted), view, globs, paths that do not exist
+ *           yet. A pathfs server (src/lib/pathfs) serves the rule's anchor directory (the
+ *           glob's literal prefix, or the parent of the path) and decides every request
+ *           by all the rules; rules beneath an anchor are all enforced by it;
+ *   layout  nothing to do: the mount layout already gives that (e.g. hiding a path that
+ *           does not exist in the read-only host root, where nothing can create it).
+ *
+ * Landlock is not used for rules: its grants are inherited by everything beneath a
+ * directory, so it cannot take access away under an allowed directory, and it denies with
+ * EACCES where `none` must look like ENOENT.
+ *
+ * The plan travels with the spec as the annotation RULES_ANNOTATION (JSON), so that
+ * sandbox_start() can start the pathfs servers and inspect can report the mechanisms.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "path.h"
+#include "rules/rules.h"
+#include "sandbox/rules-plan.h"
+#include "strv.h"
+
+/* Where a sandbox path comes from: a bind mount's host source, or the root. */
+struct place {
+	const struct spec_mount *region; /* NULL: the root */
+	const char *region_dst;          /* "/" for the root */
+	char *host;                      /* host path of the sandbox path */
+	bool writable;
+};
+
+static bool under(const char *dir, const char *path)
+{
+	if (strcmp(dir, "/") == 0)
+		return true;
+	size_t n = strlen(dir);
+	return strncmp(dir, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool has_option(const struct spec_mount *m, const char *opt)
+{
+	return strv_contains(m->options, opt);
+}
+
+static void place_release(struct place *p)
+{
+	free(p->host);
+}
+
+/* The layout mount a sandbox path lies in (the deepest), and its host path. */
+static int find_place(const struct spec *s, size_t n_layout, const char *path, struct place *ret,
+		      struct hutch_err *err)
+{
+	const struct spec_mount *best = NULL;
+	for (size_t i = 0; i < n_layout; i++)
+		if (under(s->mounts[i].destination, path) &&
+		    (!best || strlen(s->mounts[i].destination) >= strlen(best->destination)))
+			best = &s->mounts[i];
+	*ret = (struct place){ .region = best, .region_dst = best ? best->destination : "/" };
+	const char *rest = path + (best ? strlen(best->destination) : 0);
+	if (!best) {
+		if (strcmp(s->root_path, "/") != 0)
+			return err_set(err, ENOTSUP, "rules under the copy-on-write --rootfs are not "
+				       "supported (only under /work and --mount paths)");
+		ret->host = strdup(path);
+		ret->writable = !s->root_readonly;
+	} else if (best->type && strcmp(best->type, "bind") == 0 && best->source) {
+		if (strcmp(best->destination, "/dev/.hutch-agent") == 0)
+			return err_set(err, EPERM, "rules cannot apply to hutch's own agent");
+		ret->host = *rest ? path_join(best->source, rest) : strdup(best->source);
+		ret->writable = !has_option(best, "ro");
+	} else {
+		return err_set(err, ENOTSUP, "'%s' is a %s inside the sandbox: rules apply to the "
+			       "host root, /work and --mount paths", best->destination,
+			       best->type ? best->type : "mount");
+	}
+	return ret->host ? 0 : err_set(err, ENOMEM, "out of memory");
+}
+
+/* The directory of a rule's target that a pathfs server would serve: the glob's literal
+ * prefix or the target's parent, raised to the nearest directory that exists on the host,
+ * not above the target's layout region. */
+static char *anchor_of(const struct rule *r, const struct place *pl)
+{
+	char *a = strdup(r->pattern);
+	if (!a)
+		return NULL;
+	if (r->kind == RULE_GLOB) {
+		char *wild = a + strcspn(a, "*?[");
+		*wild = '\0';
+	}
+	char *slash = strrchr(a, '/');
+	if (slash)
+		*(slash == a ? slash + 1 : slash) = '\0';
+	/* Up to an existing directory: map through the host path of the region. */
+	for (;;) {
+		if (strlen(a) <= strlen(pl->region_dst))
+			break;
+		const char *rest = a + strlen(pl->region_dst);
+		_cleanup_free_ char *host = path_join(pl->region ? pl->region->source : "/", rest);
+		struct stat st;
+		if (host && stat(host, &st) == 0 && S_ISDIR(st.st_mode))
+			break;
+		slash = strrchr(a, '/');
+		*(slash == a ? slash + 1 : slash) = '\0';
+	}
+	if (strlen(a) < strlen(pl->region_dst)) {
+		free(a);
+		a = strdup(pl->region_dst);
+	}
+	return a;
+}
+
+struct planned {
+	enum rule_mech mech;
+	char *at; /* fuse: anchor; mount: target */
+};
+
+/* Decides one rule's mechanism (kinds already resolved). */
+static int plan_rule(const struct rule *r, const struct place *pl, struct planned *ret,
+		     struct hutch_err *err)
+{
+	struct stat st;
+	bool exists = r->kind != RULE_GLOB && lstat(pl->host, &st) == 0;
+	bool region_root = strcmp(r->pattern, pl->region_dst) == 0;
+	bool top_level = !pl->region && strchr(r->pattern + 1, '/') == NULL;
+	*ret = (struct planned){ 0 };
+	if (r->kind != RULE_GLOB && !exists && !pl->writable) {
+		/* Nothing can create it in a read-only place: the layout already holds. */
+		if (r->access <= RULE_ACCESS_READ)
+			return ret->mech = RULE_MECH_LAYOUT, 0;
+	}
+	if (r->kind != RULE_GLOB && exists && r->access < RULE_ACCESS_READ &&
+	    (region_root || top_level) && !S_ISDIR(st.st_mode))
+		return err_set(err, ENOTSUP, "a file at the top of the host root or a mount point "
+			       "cannot be hidden; give a rule for what contains it");
+	if (r->kind != RULE_GLOB && exists && r->access >= RULE_ACCESS_READ) {
+		ret->mech = RULE_MECH_MOUNT;
+	} else if (r->kind != RULE_GLOB && exists && r->access == RULE_ACCESS_NONE &&
+		   (region_root || top_level)) {
+		ret->mech = RULE_MECH_MOUNT; /* an empty tmpfs over it */
+	} else if (r->kind != RULE_GLOB && exists && (region_root || top_level)) {
+		ret->mech = RULE_MECH_FUSE; /* view: served at the path itself */
+		ret->at = strdup(r->pattern);
+		return ret->at ? 0 : err_set(err, ENOMEM, "out of memory");
+	} else {
+		ret->mech = RULE_MECH_FUSE;
+		ret->at = anchor_of(r, pl);
+		if (!ret->at)
+			return err_set(err, ENOMEM, "out of memory");
+		if (strcmp(ret->at, "/") == 0)
+			return err_set(err, EINVAL, "a glob must start below a top-level directory "
+				       "(e.g. /work/**/*.pem), not at '/'");
+		return 0;
+	}
+	ret->at = strdup(r->pattern);
+	return ret->at ? 0 : err_set(err, ENOMEM, "out of memory");
+}
+
+void rules_plan_release(struct rules_plan *p)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		free(p->at[i]);
+	free(p->at);
+	free(p->mech);
+	for (size_t i = 0; i < p->n_servers; i++) {
+		free(p->servers[i].anchor);
+		free(p->servers[i].source);
+	}
+	free(p->servers);
+	rule_set_release(&p->rules);
+	*p = (struct rules_plan){ 0 };
+}
+
+static int add_server(struct rules_plan *p, const char *anchor, const struct place *pl)
+{
+	for (size_t i = 0; i < p->n_servers; i++)
+		if (strcmp(p->servers[i].anchor, anchor) == 0)
+			return 0;
+	struct rules_server *n = realloc(p->servers, (p->n_servers + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	p->servers = n;
+	const char *rest = anchor + strlen(pl->region_dst);
+	struct rules_server *sv = &p->servers[p->n_servers];
+	*sv = (struct rules_server){
+		.anchor = strdup(anchor),
+		.source = *rest ? path_join(pl->region ? pl->region->source : "/", rest)
+				: strdup(pl->region ? pl->region->source : "/"),
+		.fallback = pl->writable ? RULE_ACCESS_WRITE : RULE_ACCESS_READ,
+	};
+	if (pl->region && pl->region->n_uid_mappings && pl->region->n_gid_mappings) {
+		sv->idmap = true;
+		sv->idmap_uid = pl->region->uid_mappings[0];
+		sv->idmap_gid = pl->region->gid_mappings[0];
+	}
+	p->n_servers++;
+	return sv->anchor && sv->source ? 0 : -ENOMEM;
+}
+
+/* An anchor inside another one is served by the outer server: drop it. */
+static void merge_servers(struct rules_plan *p)
+{
+	for (size_t i = 0; i < p->n_servers;) {
+		bool inner = false;
+		for (size_t j = 0; j < p->n_servers && !inner; j++)
+			inner = j != i && under(p->servers[j].anchor, p->servers[i].anchor) &&
+				strcmp(p->servers[j].anchor, p->servers[i].anchor) != 0;
+		if (!inner) {
+			i++;
+			continue;
+		}
+		free(p->servers[i].anchor);
+		free(p->servers[i].source);
+		p->servers[i] = p->servers[--p->n_servers];
+	}
+}
+
+/* The server whose anchor holds path, or NULL. */
+static const struct rules_server *server_for(const struct rules_plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_servers; i++)
+		if (under(p->servers[i].anchor, path))
+			return &p->servers[i];
+	return NULL;
+}
+
+/* Resolves kind auto (file if the host has a non-directory there, else directory). */
+static void resolve_kind(struct rule *r, const struct place *pl)
+{
+	struct stat st;
+	if (r->kind == RULE_KIND_AUTO)
+		r->kind = lstat(pl->host, &st) == 0 && !S_ISDIR(st.st_mode) ? RULE_FILE : RULE_DIRECTORY;
+}
+
+int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
+		    const char *default_access, struct rules_plan *ret, struct hutch_err *err)
+{
+	struct rules_plan p = { .rules.default_access = RULE_ACCESS_LAYOUT };
+	int r = 0;
+	if (default_access && rule_access_from_name(default_access, &p.rules.default_access) < 0)
+		return err_set(err, EINVAL, "default access '%s': expected none, view, read, write "
+			       "or layout", default_access);
+	if (p.rules.default_access != RULE_ACCESS_LAYOUT)
+		return err_set(err, ENOTSUP, "default access '%s': only 'layout' is supported "
+			       "(give rules for the paths instead)", default_access);
+	for (size_t i = 0; texts && texts[i] && r >= 0; i++)
+		r = rule_set_add_text(&p.rules, texts[i], err);
+	p.mech = calloc(p.rules.n + 1, sizeof(*p.mech));
+	p.at = calloc(p.rules.n + 1, sizeof(*p.at));
+	if (r >= 0 && (!p.mech || !p.at))
+		r = err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; r >= 0 && i < p.rules.n; i++) {
+		struct rule *rule = &p.rules.rules[i];
+		struct place pl;
+		struct planned pd;
+		char lit[RULE_PATTERN_MAX + 8];
+		snprintf(lit, sizeof(lit), "%.*s", (int)strcspn(rule->pattern, "*?["), rule->pattern);
+		r = find_place(s, n_layout, rule->kind == RULE_GLOB ? lit : rule->pattern, &pl, err);
+		if (r >= 0) {
+			resolve_kind(rule, &pl);
+			r = plan_rule(rule, &pl, &pd, err);
+			p.mech[i] = pd.mech;
+			p.at[i] = pd.at;
+		}
+		if (r >= 0 && pd.mech == RULE_MECH_FUSE && add_server(&p, pd.at, &pl) < 0)
+			r = err_set(err, ENOMEM, "out of memory");
+		place_release(&pl);
+		if (r < 0)
+			r = err_prefix(err, "rule '%s'", rule->pattern);
+		p.n_rules = i + 1;
+	}
+	if (r < 0) {
+		rules_plan_release(&p);
+		return r;
+	}
+	merge_servers(&p);
+	/* A mount rule inside a served directory: the server enforces it (with all the others
+	 * that may reach there), a bind over the FUSE mount would bypass them. */
+	for (size_t i = 0; i < p.n_rules; i++) {
+		const struct rules_server *sv = p.mech[i] != RULE_MECH_LAYOUT ? server_for(&p, p.at[i]) : NULL;
+		if (!sv || strcmp(p.at[i], sv->anchor) == 0)
+			continue;
+		p.mech[i] = RULE_MECH_FUSE;
+		free(p.at[i]);
+		if (!(p.at[i] = strdup(sv->anchor))) {
+			rules_plan_release(&p);
+			return err_set(err, ENOMEM, "out of memory");
+		}
+	}
+	*ret = p;
+	return 0;
+}
+
+const char *rule_mech_name(enum rule_mech m)
+{
+	static const char *const names[] = { "layout", "mount", "fuse" };
+	return m <= RULE_MECH_FUSE ? names[m] : "?";
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Path rules → the sandbox's mounts and pathfs servers (see rules-plan.c for which
+ * mechanism enforces what, and why).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "rules/rules.h"
+#include "spec/spec.h"
+
+/* The spec annotation carrying the plan (JSON) from the spec builder to sandbox_start()
+ * and to inspect. */
+#define RULES_ANNOTATION "run.hutch.rules"
+/* A FUSE anchor's mount source until sandbox_start() has its server's mount:
+ * "pathfs:<index of the server>". */
+#define RULES_PATHFS_SOURCE "pathfs:"
+
+enum rule_mech { RULE_MECH_LAYOUT, RULE_MECH_MOUNT, RULE_MECH_FUSE };
+
+/* One pathfs server: the directory it serves and where its content comes from. */
+struct rules_server {
+	char *anchor;               /* sandbox path */
+	char *source;               /* host path */
+	enum rule_access fallback;  /* the layout's access there */
+	bool idmap;                 /* seen through the region's id mapping (the workspace's) */
+	struct spec_id_map idmap_uid, idmap_gid;
+};
+
+struct rules_plan {
+	struct rule_set rules;
+	size_t n_rules;
+	enum rule_mech *mech; /* per rule */
+	char **at;            /* per rule: the mount target or the serving anchor (or NULL) */
+	struct rules_server *servers;
+	size_t n_servers;
+};
+
+const char *rule_mech_name(enum rule_mech m);
+
+/* Plans the rules (texts in the rules.h one-line form) against the first n_layout mounts
+ * of the spec (the layout: root, system mounts, /work, --mount, --tmpfs). */
+int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
+		    const char *default_access, struct rules_plan *ret, struct hutch_err *err);
+void rules_plan_release(struct rules_plan *p);
+
+/* Adds the plan's mounts to the spec (then orders all mounts by depth, parents first) and
+ * its annotation. */
+int rules_plan_apply(struct spec *s, const struct rules_plan *p, struct hutch_err *err);
+
+/* The annotation back: the rules and the servers (mech/at are not read back). */
+int rules_plan_from_spec(const struct spec *s, struct rules_plan *ret, struct hutch_err *err);
+
+/* For inspect: the annotation as JSON ({"default", "rules": [{rule, enforced_by, at}],
+ * "servers": [...]}), or NULL if the sandbox has no rules. */
+const char *rules_plan_annotation(const struct spec *s);

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A rules plan into the spec (mounts + annotation) and back (see rules-plan.h). */
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "sandbox/rules-plan.h"
+#include "strv.h"
+
+#define PLAN_JSON_MAX (4u << 20)
+
+static int push_mount(struct spec *s, const char *dst, const char *type, const char *src,
+		      const char *const *options, const struct spec_mount *idmap_from)
+{
+	struct spec_mount *nm = realloc(s->mounts, (s->n_mounts + 1) * sizeof(*nm));
+	if (!nm)
+		return -ENOMEM;
+	s->mounts = nm;
+	struct spec_mount *m = &s->mounts[s->n_mounts];
+	*m = (struct spec_mount){ .destination = strdup(dst), .type = strdup(type),
+				  .source = strdup(src) };
+	s->n_mounts++;
+	if (!m->destination || !m->type || !m->source)
+		return -ENOMEM;
+	for (size_t i = 0; options[i]; i++)
+		if (strv_push(&m->options, options[i]) < 0)
+			return -ENOMEM;
+	if (idmap_from && idmap_from->n_uid_mappings && idmap_from->n_gid_mappings) {
+		m->uid_mappings = calloc(1, sizeof(*m->uid_mappings));
+		m->gid_mappings = calloc(1, sizeof(*m->gid_mappings));
+		if (!m->uid_mappings || !m->gid_mappings || strv_push(&m->options, "idmap") < 0)
+			return -ENOMEM;
+		m->uid_mappings[0] = idmap_from->uid_mappings[0];
+		m->gid_mappings[0] = idmap_from->gid_mappings[0];
+		m->n_uid_mappings = m->n_gid_mappings = 1;
+	}
+	return 0;
+}
+
+/* The layout mount a rule's bind inherits its id mapping from (the workspace's). */
+static const struct spec_mount *region_of(const struct spec *s, size_t n, const char *path)
+{
+	const struct spec_mount *best = NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(s->mounts[i].destination);
+		if (strncmp(s->mounts[i].destination, path, len) == 0 &&
+		    (path[len] == '/' || path[len] == '\0') &&
+		    (!best || len >= strlen(best->destination)))
+			best = &s->mounts[i];
+	}
+	return best;
+}
+
+static int host_of(const struct spec_mount *region, const char *path, char *buf, size_t size)
+{
+	const char *src = region ? region->source : "";
+	const char *rest = path + (region ? strlen(region->destination) : 0);
+	int n = snprintf(buf, size, "%s%s", src, rest);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int add_rule_mount(struct spec *s, size_t n_layout, const struct rule *r, const char *at)
+{
+	static const char *const ro[] = { "rbind", "ro", "nosuid", "nodev", NULL };
+	static const char *const rw[] = { "rbind", "nosuid", "nodev", NULL };
+	static const char *const hide[] = { "ro", "nosuid", "nodev", "noexec", "mode=000",
+					    "size=4k", NULL };
+	if (r->access == RULE_ACCESS_NONE)
+		return push_mount(s, at, "tmpfs", "tmpfs", hide, NULL);
+	const struct spec_mount *region = region_of(s, n_layout, at);
+	char host[4200];
+	if (host_of(region, at, host, sizeof(host)) < 0)
+		return -ENAMETOOLONG;
+	return push_mount(s, at, "bind", host, r->access == RULE_ACCESS_WRITE ? rw : ro, region);
+}
+
+static size_t depth(const char *p)
+{
+	size_t d = 0;
+	for (; *p; p++)
+		d += *p == '/';
+	return d;
+}
+
+/* Parents before children, otherwise in the order given (insertion sort: stable). */
+static void sort_by_depth(struct spec *s)
+{
+	for (size_t i = 1; i < s->n_mounts; i++) {
+		struct spec_mount m = s->mounts[i];
+		size_t j = i, d = depth(m.destination);
+		while (j > 0 && depth(s->mounts[j - 1].destination) > d) {
+			s->mounts[j] = s->mounts[j - 1];
+			j--;
+		}
+		s->mounts[j] = m;
+	}
+}
+
+static json_object *plan_json(const struct rules_plan *p)
+{
+	json_object *o = json_object_new_object(), *rules = json_object_new_array(),
+		    *servers = json_object_new_array();
+	json_object_object_add(o, "default",
+			       json_object_new_string(rule_access_name(p->rules.default_access)));
+	for (size_t i = 0; i < p->n_rules; i++) {
+		json_object *e = json_object_new_object();
+		char *text = rule_to_text(&p->rules.rules[i]);
+		json_object_object_add(e, "rule", json_object_new_string(text ? text : ""));
+		free(text);
+		json_object_object_add(e, "enforced_by", json_object_new_string(rule_mech_name(p->mech[i])));
+		if (p->at[i])
+			json_object_object_add(e, "at", json_object_new_string(p->at[i]));
+		json_object_array_add(rules, e);
+	}
+	for (size_t i = 0; i < p->n_servers; i++) {
+		const struct rules_server *sv = &p->servers[i];
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "anchor", json_object_new_string(sv->anchor));
+		json_object_object_add(e, "source", json_object_new_string(sv->source));
+		json_object_object_add(e, "fallback", json_object_new_string(rule_access_name(sv->fallback)));
+		if (sv->idmap) {
+			json_object *m = json_object_new_array();
+			json_object_array_add(m, json_object_new_int64(sv->idmap_uid.container_id));
+			json_object_array_add(m, json_object_new_int64(sv->idmap_uid.host_id));
+			json_object_array_add(m, json_object_new_int64(sv->idmap_gid.container_id));
+			json_object_array_add(m, json_object_new_int64(sv->idmap_gid.host_id));
+			json_object_object_add(e, "idmap", m);
+		}
+		json_object_array_add(servers, e);
+	}
+	json_object_object_add(o, "rules", rules);
+	json_object_object_add(o, "servers", servers);
+	return o;
+}
+
+static int set_annotation(struct spec *s, const char *key, const char *value)
+{
+	struct spec_key_value *kv = realloc(s->annotations, (s->n_annotations + 1) * sizeof(*kv));
+	if (!kv)
+		return -ENOMEM;
+	s->annotations = kv;
+	kv[s->n_annotations] = (struct spec_key_value){ strdup(key), strdup(value) };
+	s->n_annotations++;
+	return kv[s->n_annotations - 1].key && kv[s->n_annotations - 1].value ? 0 : -ENOMEM;
+}
+
+int rules_plan_apply(struct spec *s, const struct rules_plan *p, struct hutch_err *err)
+{
+	if (!p->n_rules)
+		return 0;
+	size_t n_layout = s->n_mounts;
+	static const char *const fuse_opts[] = { "bind", "nosuid", "nodev", NULL };
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < p->n_rules; i++)
+		if (p->mech[i] == RULE_MECH_MOUNT)
+			r = add_rule_mount(s, n_layout, &p->rules.rules[i], p->at[i]);
+	for (size_t i = 0; r >= 0 && i < p->n_servers; i++) {
+		char src[32];
+		snprintf(src, sizeof(src), RULES_PATHFS_SOURCE "%zu", i);
+		r = push_mount(s, p->servers[i].anchor, "bind", src, fuse_opts, NULL);
+	}
+	if (r < 0)
+		return err_set(err, -r, "path rules: %s", strerror(-r));
+	sort_by_depth(s);
+	json_object *o = plan_json(p);
+	const char *text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+	r = text ? set_annotation(s, RULES_ANNOTATION, text) : -ENOMEM;
+	json_object_put(o);
+	return r < 0 ? err_set(err, ENOMEM, "out of memory") : 0;
+}
+
+const char *rules_plan_annotation(const struct spec *s)
+{
+	return spec_annotation(s, RULES_ANNOTATION);
+}
+
+static int read_server(json_object *e, struct rules_server *sv)
+{
+	json_object *v;
+	const char *fallback = NULL;
+	*sv = (struct rules_server){ 0 };
+	if (json_object_object_get_ex(e, "anchor", &v))
+		sv->anchor = strdup(json_object_get_string(v));
+	if (json_object_object_get_ex(e, "source", &v))
+		sv->source = strdup(json_object_get_string(v));
+	if (json_object_object_get_ex(e, "fallback", &v))
+		fallback = json_object_get_string(v);
+	if (!sv->anchor || !sv->source || !fallback ||
+	    rule_access_from_name(fallback, &sv->fallback) < 0)
+		return -EBADMSG;
+	if (json_object_object_get_ex(e, "idmap", &v)) {
+		if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 4)
+			return -EBADMSG;
+		sv->idmap = true;
+		sv->idmap_uid.container_id = (uint32_t)json_object_get_int64(json_object_array_get_idx(v, 0));
+		sv->idmap_uid.host_id = (uint32_t)json_object_get_int64(json_object_array_get_idx(v, 1));
+		sv->idmap_gid.container_id = (uint32_t)json_object_get_int64(json_object_array_get_idx(v, 2));
+		sv->idmap_gid.host_id = (uint32_t)json_object_get_int64(json_object_array_get_idx(v, 3));
+		sv->idmap_uid.size = sv->idmap_gid.size = 1;
+	}
+	return 0;
+}
+
+static int read_plan(json_object *o, struct rules_plan *p, struct hutch_err *err)
+{
+	json_object *rules, *servers, *v;
+	if (!json_object_object_get_ex(o, "rules", &rules) || !json_object_is_type(rules, json_type_array) ||
+	    !json_object_object_get_ex(o, "servers", &servers) ||
+	    !json_object_is_type(servers, json_type_array))
+		return err_set(err, EBADMSG, "path rules annotation is corrupt");
+	for (size_t i = 0; i < json_object_array_length(rules); i++) {
+		json_object *e = json_object_array_get_idx(rules, i);
+		if (!json_object_object_get_ex(e, "rule", &v))
+			return err_set(err, EBADMSG, "path rules annotation is corrupt");
+		int r = rule_set_add_text(&p->rules, json_object_get_string(v), err);
+		if (r < 0)
+			return r;
+	}
+	p->n_rules = 0; /* mech/at stay unread */
+	size_t n = json_object_array_length(servers);
+	p->servers = calloc(n + 1, sizeof(*p->servers));
+	if (!p->servers)
+		return err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		p->n_servers = i + 1;
+		if (read_server(json_object_array_get_idx(servers, i), &p->servers[i]) < 0)
+			return err_set(err, EBADMSG, "path rules annotation: server %zu is corrupt", i);
+	}
+	return 0;
+}
+
+int rules_plan_from_spec(const struct spec *s, struct rules_plan *ret, struct hutch_err *err)
+{
+	*ret = (struct rules_plan){ .rules.default_access = RULE_ACCESS_LAYOUT };
+	const char *text = rules_plan_annotation(s);
+	if (!text)
+		return 0;
+	if (strlen(text) > PLAN_JSON_MAX)
+		return err_set(err, EFBIG, "path rules annotation is too large");
+	json_object *o = json_tokener_parse(text);
+	if (!o)
+		return err_set(err, EBADMSG, "path rules annotation is not JSON");
+	json_object *d;
+	if (json_object_object_get_ex(o, "default", &d))
+		rule_access_from_name(json_object_get_string(d), &ret->rules.default_access);
+	int r = read_plan(o, ret, err);
+	json_object_put(o);
+	if (r < 0)
+		rules_plan_release(ret);
+	return r;
+}
