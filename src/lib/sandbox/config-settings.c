@@ -449,7 +449,9 @@ char *sandbox_settings_to_json(const struct sandbox_settings *s, char *const *fi
 /*
  * Security levels: presets below every config file and flag (they only change defaults).
  *   strict      the workspace read-only, no host variable passed (only --env), tighter
- *               limits: 512 MiB, 128 processes, half a CPU
+ *               limits: 512 MiB, 128 processes, half a CPU; default access none: of the
+ *               host only the system directories (read) and the workspace exist inside
+ *               (rules at priority -1000, so any rule given wins over them)
  *   default     hutch's defaults (sandbox.h)
  *   permissive  the host's network, no memory/pids/CPU limits, every host variable passed
  *               except the blocklisted secret-looking ones (the blocklist still wins)
@@ -462,7 +464,17 @@ int sandbox_settings_level(const char *level, struct sandbox_settings *ret, stru
 	} presets[] = {
 		{ "strict", "read_only", "true" },  { "strict", "env_block", "*" },
 		{ "strict", "memory", "512m" },     { "strict", "pids", "128" },
-		{ "strict", "cpus", "0.5" },        { "permissive", "network", "host" },
+		{ "strict", "cpus", "0.5" },        { "strict", "default_access", "none" },
+		{ "strict", "rules", "read:directory:-1000:/usr" },
+		{ "strict", "rules", "read:directory:-1000:/bin" },
+		{ "strict", "rules", "read:directory:-1000:/sbin" },
+		{ "strict", "rules", "read:directory:-1000:/lib" },
+		{ "strict", "rules", "read:directory:-1000:/lib32" },
+		{ "strict", "rules", "read:directory:-1000:/lib64" },
+		{ "strict", "rules", "read:directory:-1000:/libx32" },
+		{ "strict", "rules", "read:directory:-1000:/etc" },
+		{ "strict", "rules", "read:directory:-1000:/work" },
+		{ "permissive", "network", "host" },
 		{ "permissive", "memory", "-1" },   { "permissive", "pids", "-1" },
 		{ "permissive", "cpus", "-1" },     { "permissive", "env_allow", "*" },
 	};

@@ -73,6 +73,8 @@ static int find_place(const struct spec *s, size_t n_layout, const char *path, s
 	*ret = (struct place){ .region = best, .region_dst = best ? best->destination : "/" };
 	const char *rest = path + (best ? strlen(best->destination) : 0);
 	if (!best) {
+		/* The host root, also when default none replaces it by an empty root that
+		 * shows only what rules allow (a bind of the same host path). */
 		if (strcmp(s->root_path, "/") != 0)
 			return err_set(err, ENOTSUP, "rules under the copy-on-write --rootfs are not "
 				       "supported (only under /work and --mount paths)");
@@ -131,14 +133,33 @@ struct planned {
 };
 
 /* Decides one rule's mechanism (kinds already resolved). */
-static int plan_rule(const struct rule *r, const struct place *pl, struct planned *ret,
-		     struct hutch_err *err)
+/* Does a rule that shows something (view or more) hold a directory above path? */
+static bool enclosed(const struct rule_set *rs, const char *path)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule *o = &rs->rules[i];
+		if (o->kind == RULE_DIRECTORY && o->access >= RULE_ACCESS_VIEW &&
+		    under(o->pattern, path) && strcmp(o->pattern, path) != 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * empty_parent: the target's parent is a directory of the sandbox's own (the empty root
+ * of default none, with nothing from the host in it): an allowed path there is a mount
+ * point of its own, and a hidden one is hidden already.
+ */
+static int plan_rule(const struct rule *r, const struct place *pl, bool empty_parent,
+		     struct planned *ret, struct hutch_err *err)
 {
 	struct stat st;
-	bool exists = r->kind != RULE_GLOB && lstat(pl->host, &st) == 0;
+	bool exists = r->kind != RULE_GLOB && stat(pl->host, &st) == 0;
 	bool region_root = strcmp(r->pattern, pl->region_dst) == 0;
-	bool top_level = !pl->region && strchr(r->pattern + 1, '/') == NULL;
+	bool top_level = !pl->region && (empty_parent || strchr(r->pattern + 1, '/') == NULL);
 	*ret = (struct planned){ 0 };
+	if (empty_parent && r->kind != RULE_GLOB && r->access == RULE_ACCESS_NONE)
+		return ret->mech = RULE_MECH_LAYOUT, 0;
 	if (r->kind != RULE_GLOB && !exists && !pl->writable) {
 		/* Nothing can create it in a read-only place: the layout already holds. */
 		if (r->access <= RULE_ACCESS_READ)
@@ -163,8 +184,9 @@ static int plan_rule(const struct rule *r, const struct place *pl, struct planne
 		if (!ret->at)
 			return err_set(err, ENOMEM, "out of memory");
 		if (strcmp(ret->at, "/") == 0)
-			return err_set(err, EINVAL, "a glob must start below a top-level directory "
-				       "(e.g. /work/**/*.pem), not at '/'");
+			return err_set(err, EINVAL, "this rule would need the whole root served "
+				       "through FUSE: start a glob below a top-level directory "
+				       "(e.g. /work/**/*.pem), or give an existing directory");
 		return 0;
 	}
 	ret->at = strdup(r->pattern);
@@ -212,6 +234,19 @@ static int add_server(struct rules_plan *p, const char *anchor, const struct pla
 	return sv->anchor && sv->source ? 0 : -ENOMEM;
 }
 
+/* Two mount rules on one path (a rule over the default's, say): only the one that decides
+ * there is mounted; the other is reported as shadowed. */
+static void shadow_mounts(struct rules_plan *p)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		if (p->mech[i] != RULE_MECH_MOUNT)
+			continue;
+		const struct rule *d = rule_set_decide(&p->rules, p->at[i]);
+		if (d && d != &p->rules.rules[i] && d->kind != RULE_GLOB)
+			p->mech[i] = RULE_MECH_SHADOWED;
+	}
+}
+
 /* An anchor inside another one is served by the outer server: drop it. */
 static void merge_servers(struct rules_plan *p)
 {
@@ -247,6 +282,37 @@ static void resolve_kind(struct rule *r, const struct place *pl)
 		r->kind = lstat(pl->host, &st) == 0 && !S_ISDIR(st.st_mode) ? RULE_FILE : RULE_DIRECTORY;
 }
 
+/*
+ * A default access other than "layout" applies to what the layout takes from the host:
+ *   the workspace and --mount paths get a rule at the lowest priority (any rule wins over
+ *   it), enforced like any other;
+ *   the host root can only be hidden: with default none the sandbox's root is an empty,
+ *   read-only root showing nothing but what rules allow (each a bind of the same host
+ *   path); view or write there cannot be had ('read' is what it is anyway).
+ */
+static int add_default_rules(const struct spec *s, size_t n_layout, struct rules_plan *p,
+			     struct hutch_err *err)
+{
+	enum rule_access d = p->rules.default_access;
+	if (d == RULE_ACCESS_LAYOUT)
+		return 0;
+	if (d == RULE_ACCESS_VIEW || d == RULE_ACCESS_WRITE)
+		return err_set(err, ENOTSUP, "default access '%s': the host root can only be "
+			       "hidden (none) or read (read); give rules for the paths instead",
+			       rule_access_name(d));
+	for (size_t i = 0; i < n_layout; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		if (!m->type || strcmp(m->type, "bind") != 0 ||
+		    strcmp(m->destination, "/dev/.hutch-agent") == 0)
+			continue;
+		int r = rule_set_add(&p->rules, m->destination, RULE_DIRECTORY, d, INT32_MIN, err);
+		if (r < 0)
+			return r;
+	}
+	p->empty_root = d == RULE_ACCESS_NONE && strcmp(s->root_path, "/") == 0;
+	return 0;
+}
+
 int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 		    const char *default_access, struct rules_plan *ret, struct hutch_err *err)
 {
@@ -255,11 +321,10 @@ int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 	if (default_access && rule_access_from_name(default_access, &p.rules.default_access) < 0)
 		return err_set(err, EINVAL, "default access '%s': expected none, view, read, write "
 			       "or layout", default_access);
-	if (p.rules.default_access != RULE_ACCESS_LAYOUT)
-		return err_set(err, ENOTSUP, "default access '%s': only 'layout' is supported "
-			       "(give rules for the paths instead)", default_access);
 	for (size_t i = 0; texts && texts[i] && r >= 0; i++)
 		r = rule_set_add_text(&p.rules, texts[i], err);
+	if (r >= 0)
+		r = add_default_rules(s, n_layout, &p, err);
 	p.mech = calloc(p.rules.n + 1, sizeof(*p.mech));
 	p.at = calloc(p.rules.n + 1, sizeof(*p.at));
 	if (r >= 0 && (!p.mech || !p.at))
@@ -273,7 +338,9 @@ int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 		r = find_place(s, n_layout, rule->kind == RULE_GLOB ? lit : rule->pattern, &pl, err);
 		if (r >= 0) {
 			resolve_kind(rule, &pl);
-			r = plan_rule(rule, &pl, &pd, err);
+			bool empty_parent = p.empty_root && !pl.region &&
+					    !enclosed(&p.rules, rule->pattern);
+			r = plan_rule(rule, &pl, empty_parent, &pd, err);
 			p.mech[i] = pd.mech;
 			p.at[i] = pd.at;
 		}
@@ -289,6 +356,7 @@ int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 		return r;
 	}
 	merge_servers(&p);
+	shadow_mounts(&p);
 	/* A mount rule inside a served directory: the server enforces it (with all the others
 	 * that may reach there), a bind over the FUSE mount would bypass them. */
 	for (size_t i = 0; i < p.n_rules; i++) {
@@ -308,6 +376,6 @@ int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 
 const char *rule_mech_name(enum rule_mech m)
 {
-	static const char *const names[] = { "layout", "mount", "fuse" };
-	return m <= RULE_MECH_FUSE ? names[m] : "?";
+	static const char *const names[] = { "layout", "mount", "fuse", "shadowed" };
+	return m <= RULE_MECH_SHADOWED ? names[m] : "?";
 }

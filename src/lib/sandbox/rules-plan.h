@@ -19,7 +19,9 @@
  * "pathfs:<index of the server>". */
 #define RULES_PATHFS_SOURCE "pathfs:"
 
-enum rule_mech { RULE_MECH_LAYOUT, RULE_MECH_MOUNT, RULE_MECH_FUSE };
+/* layout: nothing to do; mount: a bind or an empty tmpfs; fuse: a pathfs server;
+ * shadowed: another rule decides everywhere this one would. */
+enum rule_mech { RULE_MECH_LAYOUT, RULE_MECH_MOUNT, RULE_MECH_FUSE, RULE_MECH_SHADOWED };
 
 /* One pathfs server: the directory it serves and where its content comes from. */
 struct rules_server {
@@ -37,6 +39,7 @@ struct rules_plan {
 	char **at;            /* per rule: the mount target or the serving anchor (or NULL) */
 	struct rules_server *servers;
 	size_t n_servers;
+	bool empty_root; /* default none: the root shows only what rules allow */
 };
 
 const char *rule_mech_name(enum rule_mech m);

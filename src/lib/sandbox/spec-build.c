@@ -395,6 +395,36 @@ static int set_process(struct spec *s, const struct sandbox_opts *o)
 	return p->cwd ? 0 : -ENOMEM;
 }
 
+/*
+ * Default access none over the host root: the root becomes an empty directory, read-only,
+ * with a small copy-on-write layer that only holds the mount points of what rules allow
+ * (made by the engine before the root turns read-only).
+ */
+static int use_empty_root(struct spec *s, struct hutch_err *err)
+{
+	/* The sandbox's user namespace walks this path (the runtime dir is 0700 as root):
+	 * as root it lives in /run itself, which only root can write. */
+	_cleanup_free_ char *dir = geteuid() == 0 ? strdup("/run/hutch-empty-root")
+						  : runtime_dir("empty-root");
+	if (!dir)
+		return err_set(err, ENOMEM, "out of memory");
+	int r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return err_set_errno(err, -r, "create '%s'", dir);
+	/* It must be what we made: a directory of ours, not a link, with nothing in it. */
+	struct stat st;
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022) ||
+	    st.st_nlink != 2)
+		return err_set(err, EPERM, "'%s' is not an empty directory owned by us", dir);
+	free(s->root_path);
+	s->root_path = TAKE_PTR(dir);
+	s->root_readonly = true;
+	if (add_annotation(s, ROOTFS_OVERLAY_ANNOTATION, "tmpfs:1048576") < 0)
+		return err_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
 /* Path rules, after every layout mount (they are planned against the layout). */
 static int add_rules(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
 {
@@ -404,7 +434,7 @@ static int add_rules(struct spec *s, const struct sandbox_opts *o, struct hutch_
 	int r = rules_plan_make(s, s->n_mounts, o->rules, o->default_access, &p, err);
 	if (r < 0 || (r = rules_plan_apply(s, &p, err)) < 0)
 		return r;
-	return 0;
+	return p.empty_root ? use_empty_root(s, err) : 0;
 }
 
 static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
