@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests for path rules → spec (src/lib/sandbox/rules-plan.c, rules-spec.c): which
+ * mechanism each rule gets, the mounts it adds (and their order), the FUSE servers and
+ * their sources, the annotation read back, the default access, and the errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "sandbox/rules-plan.h"
+#include "sandbox/sandbox.h"
+#include "strv.h"
+
+static char ws[64];
+
+static int make_workspace(void **state)
+{
+	(void)state;
+	strcpy(ws, "/tmp/hutch-rules-plan-XXXXXX");
+	if (!mkdtemp(ws))
+		return -1;
+	char p[128];
+	snprintf(p, sizeof(p), "%s/sub", ws);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/.env", ws);
+	close(open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	return 0;
+}
+
+static int remove_workspace(void **state)
+{
+	(void)state;
+	char p[128];
+	snprintf(p, sizeof(p), "%s/sub", ws);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/.env", ws);
+	unlink(p);
+	return rmdir(ws);
+}
+
+/* Builds the spec of a sandbox with these rules (NULL-terminated). */
+static int build(const char *default_access, struct spec **ret, struct hutch_err *err, ...)
+{
+	va_list ap;
+	va_start(ap, err);
+	char **rules = NULL;
+	for (const char *r; (r = va_arg(ap, const char *));)
+		strv_push(&rules, r);
+	va_end(ap);
+	struct sandbox_opts o = { .workspace = ws, .agent = "/bin/true", .rules = rules,
+				  .default_access = default_access };
+	int r = sandbox_build_spec(&o, ret, err);
+	strv_free(rules);
+	return r;
+}
+
+static struct json_object *plan_of(const struct spec *s)
+{
+	const char *a = rules_plan_annotation(s);
+	assert_non_null(a);
+	return json_tokener_parse(a);
+}
+
+/* enforced_by and at of rule i. */
+static void expect_rule(struct json_object *plan, size_t i, const char *mech, const char *at)
+{
+	struct json_object *rules, *e, *v;
+	assert_true(json_object_object_get_ex(plan, "rules", &rules));
+	e = json_object_array_get_idx(rules, i);
+	assert_non_null(e);
+	assert_true(json_object_object_get_ex(e, "enforced_by", &v));
+	assert_string_equal(json_object_get_string(v), mech);
+	if (at) {
+		assert_true(json_object_object_get_ex(e, "at", &v));
+		assert_string_equal(json_object_get_string(v), at);
+	}
+}
+
+static const struct spec_mount *mount_at(const struct spec *s, const char *dst, size_t nth)
+{
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (strcmp(s->mounts[i].destination, dst) == 0 && nth-- == 0)
+			return &s->mounts[i];
+	return NULL;
+}
+
+static void test_no_rules_no_annotation(void **state)
+{
+	(void)state;
+	struct spec *s = NULL;
+	struct hutch_err err = { 0 };
+	assert_int_equal(build(NULL, &s, &err, NULL), 0);
+	assert_null(rules_plan_annotation(s));
+	spec_free(s);
+}
+
+static void test_read_existing_is_a_bind(void **state)
+{
+	(void)state;
+	struct spec *s = NULL;
+	struct hutch_err err = { 0 };
+	assert_int_equal(build(NULL, &s, &err, "read:sub", NULL), 0);
+	const struct spec_mount *m = mount_at(s, "/work/sub", 0);
+	assert_non_null(m);
+	assert_string_equal(m->type, "bind");
+	assert_true(strv_contains(m->options, "ro"));
+	char src[128];
+	snprintf(src, sizeof(src), "%s/sub", ws);
+	assert_string_equal(m->source, src);
+	/* The workspace's id mapping comes along, as root. */
+	if (geteuid() == 0)
+		assert_int_equal(m->n_uid_mappings, 1);
+	struct json_object *p = plan_of(s);
+	expect_rule(p, 0, "mount", "/work/sub");
+	json_object_put(p);
+	spec_free(s);
+}
+
+static void test_deny_is_fuse_at_parent(void **state)
+{
+	(void)state;
+	struct spec *s = NULL;
+	struct hutch_err err = { 0 };
+	assert_int_equal(build(NULL, &s, &err, "none:.env", "none:glob:/work/**/*.pem", "read:sub", NULL), 0);
+	struct json_object *p = plan_of(s);
+	expect_rule(p, 0, "fuse", "/work");
+	expect_rule(p, 1, "fuse", "/work");
+	expect_rule(p, 2, "fuse", "/work"); /* inside the anchor: the server enforces it */
+	struct json_object *servers, *sv, *v;
+	assert_true(json_object_object_get_ex(p, "servers", &servers));
+	assert_int_equal(json_object_array_length(servers), 1); /* one server for both */
+	sv = json_object_array_get_idx(servers, 0);
+	assert_true(json_object_object_get_ex(sv, "source", &v));
+	assert_string_equal(json_object_get_string(v), ws);
+	assert_true(json_object_object_get_ex(sv, "fallback", &v));
+	assert_string_equal(json_object_get_string(v), "write");
+	json_object_put(p);
+	/* The FUSE mount comes after the workspace's bind, and no bind for sub remains. */
+	const struct spec_mount *fm = mount_at(s, "/work", 1);
+	assert_non_null(fm);
+	assert_string_equal(fm->source, RULES_PATHFS_SOURCE "0");
+	assert_null(mount_at(s, "/work/sub", 0));
+	/* Read back for sandbox_start: the rules and the server. */
+	struct rules_plan back;
+	assert_int_equal(rules_plan_from_spec(s, &back, &err), 0);
+	assert_int_equal(back.rules.n, 3);
+	assert_int_equal(back.n_servers, 1);
+	assert_string_equal(back.servers[0].anchor, "/work");
+	assert_int_equal(rule_set_access(&back.rules, "/work/a/b.pem", RULE_ACCESS_WRITE), RULE_ACCESS_NONE);
+	rules_plan_release(&back);
+	spec_free(s);
+}
+
+static void test_top_level_and_missing(void **state)
+{
+	(void)state;
+	struct spec *s = NULL;
+	struct hutch_err err = { 0 };
+	assert_int_equal(build(NULL, &s, &err, "none:/proc-not-here-xyz", "none:/etc", "view:/usr/share", NULL), 0);
+	struct json_object *p = plan_of(s);
+	expect_rule(p, 0, "layout", NULL); /* nothing can create it in the read-only root */
+	expect_rule(p, 1, "mount", "/etc");  /* an empty tmpfs over a top-level directory */
+	expect_rule(p, 2, "fuse", "/usr");
+	json_object_put(p);
+	const struct spec_mount *m = mount_at(s, "/etc", 0);
+	assert_non_null(m);
+	assert_string_equal(m->type, "tmpfs");
+	assert_true(strv_contains(m->options, "mode=000"));
+	spec_free(s);
+}
+
+static void test_mounts_ordered_parents_first(void **state)
+{
+	(void)state;
+	struct spec *s = NULL;
+	struct hutch_err err = { 0 };
+	assert_int_equal(build(NULL, &s, &err, "read:/work/sub", "write:/usr/share", "read:/usr", NULL), 0);
+	for (size_t i = 1; i < s->n_mounts; i++) {
+		const char *a = s->mounts[i - 1].destination, *b = s->mounts[i].destination;
+		size_t da = 0, db = 0;
+		for (; *a; a++)
+			da += *a == '/';
+		for (; *b; b++)
+			db += *b == '/';
+		assert_true(da <= db);
+	}
+	spec_free(s);
+}
+
+static void fails(const char *rule, const char *want)
+{
+	struct spec *s = NULL;
+	struct hutch_err err = { 0 };
+	assert_true(build(NULL, &s, &err, rule, NULL) < 0);
+	if (!strstr(err.msg, want))
+		fail_msg("'%s': error '%s' does not contain '%s'", rule, err.msg, want);
+	assert_null(s);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	fails("none:glob:/**/*.pem", "whole root");
+	fails("none:/tmp/x", "/tmp' is a tmpfs");
+	fails("read:/proc/x", "'/proc' is a proc");
+	fails("none:/dev/.hutch-agent", "agent");
+	fails("exec:/work", "ACCESS");
+	fails("read:/a/../b", "'..'");
+}
+
+static void test_default_none(void **state)
+{
+	(void)state;
+	struct spec *s = NULL;
+	struct hutch_err err = { 0 };
+	int r = build("none", &s, &err, "write:/work", "read:/usr", NULL);
+	if (r < 0 && geteuid() != 0)
+		skip(); /* the empty root needs a runtime dir */
+	assert_int_equal(r, 0);
+	assert_true(s->root_readonly);
+	assert_string_not_equal(s->root_path, "/");
+	assert_non_null(spec_annotation(s, "run.hutch.rootfs.overlay"));
+	struct json_object *p = plan_of(s);
+	expect_rule(p, 0, "mount", "/work");
+	expect_rule(p, 1, "mount", "/usr");
+	expect_rule(p, 2, "shadowed", "/work"); /* the default's own rule for /work */
+	json_object_put(p);
+	spec_free(s);
+	assert_true(build("view", &s, &err, NULL) < 0);
+	assert_non_null(strstr(err.msg, "default access 'view'"));
+	assert_true(build("sometimes", &s, &err, NULL) < 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_rules_no_annotation),
+		cmocka_unit_test(test_read_existing_is_a_bind),
+		cmocka_unit_test(test_deny_is_fuse_at_parent),
+		cmocka_unit_test(test_top_level_and_missing),
+		cmocka_unit_test(test_mounts_ordered_parents_first),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_default_none),
+	};
+	return cmocka_run_group_tests(tests, make_workspace, remove_workspace);
+}
