@@ -20,6 +20,7 @@ enum {
 	OPT_ALLOW_WRITE,
 	OPT_RULES,
 	OPT_DEFAULT_ACCESS,
+	OPT_WORKSPACE_QUOTA,
 };
 
 static const char run_summary[] =
@@ -61,6 +62,8 @@ void cli_sandbox_usage(FILE *f, const char *cmd)
 		"  --allow-read PATH      path rule: read-only (repeatable)\n"
 		"  --allow-write PATH     path rule: read-write (repeatable)\n"
 		"  --rules FILE           path rules from a JSON file (docs/sandbox.md)\n"
+		"  --workspace-quota SIZE  at most SIZE more bytes in the workspace (ENOSPC after;\n"
+		"                         served through hutch-pathfs; default none)\n"
 		"  --default-access A     where no rule decides: none, view, read, write or layout\n"
 		"                         (default layout: read-only root, writable workspace)\n"
 		"  -t, --tty              run with a terminal\n"
@@ -109,6 +112,7 @@ static const char *setting_key(int c)
 	case 'z': return "rootfs_size";
 	case 'j': return "rootfs_changes";
 	case OPT_DEFAULT_ACCESS: return "default_access";
+	case OPT_WORKSPACE_QUOTA: return "workspace_quota";
 	}
 	return NULL;
 }
@@ -314,6 +318,7 @@ int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
 		{ "allow-write", required_argument, NULL, OPT_ALLOW_WRITE },
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "default-access", required_argument, NULL, OPT_DEFAULT_ACCESS },
+		{ "workspace-quota", required_argument, NULL, OPT_WORKSPACE_QUOTA },
 		{ "help", no_argument, NULL, 'h' },          { 0 },
 	};
 	_cleanup_(sandbox_settings_release) struct sandbox_settings flags = { 0 };

@@ -22,6 +22,7 @@ struct pathfs_config {
 	int base_fd;                    /* O_PATH|O_DIRECTORY: what is served (not closed) */
 	enum rule_access fallback;      /* access where no rule decides (layout's) */
 	const struct rule_set *rules;   /* evaluated on anchor + relative path */
+	uint64_t quota_bytes;           /* 0: none; else what the sandbox may add (ENOSPC) */
 };
 
 /*

@@ -207,6 +207,13 @@ static int set_scalar(struct sandbox_settings *s, const char *key, const char *v
 	} else if (strcmp(key, "memory") == 0) {
 		*bit = SANDBOX_SET_MEMORY;
 		return parse_limit(v, true, &s->memory);
+	} else if (strcmp(key, "workspace_quota") == 0) {
+		*bit = SANDBOX_SET_WORKSPACE_QUOTA;
+		if (strcmp(v, "0") == 0) {
+			s->workspace_quota = 0;
+			return 0;
+		}
+		return parse_limit(v, true, &s->workspace_quota) < 0 || s->workspace_quota < 0 ? -EINVAL : 0;
 	} else if (strcmp(key, "pids") == 0) {
 		*bit = SANDBOX_SET_PIDS;
 		return parse_limit(v, false, &s->pids);
@@ -255,6 +262,7 @@ int sandbox_settings_set(struct sandbox_settings *s, const char *key, const char
 				   : strcmp(key, "timeout") == 0 ? "seconds, > 0"
 				   : strcmp(key, "cpus") == 0    ? "a number of CPUs, > 0, or -1 for none"
 				   : strcmp(key, "memory") == 0  ? "a size like 512m, or -1 for none"
+				   : strcmp(key, "workspace_quota") == 0 ? "a size like 10g, or 0 for none"
 								 : "a positive number, or -1 for none";
 		return err_set(err, EINVAL, "invalid value '%s' (expected %s)", value, want);
 	}
@@ -296,6 +304,8 @@ int sandbox_settings_merge(struct sandbox_settings *dst, const struct sandbox_se
 		dst->cpus = src->cpus;
 	if (set & SANDBOX_SET_PIDS)
 		dst->pids = src->pids;
+	if (set & SANDBOX_SET_WORKSPACE_QUOTA)
+		dst->workspace_quota = src->workspace_quota;
 	if (set & SANDBOX_SET_TIMEOUT)
 		dst->timeout_ms = src->timeout_ms;
 	if (set & SANDBOX_SET_NETWORK)
@@ -351,6 +361,7 @@ int sandbox_settings_to_opts(const struct sandbox_settings *s, struct sandbox_op
 	o->memory = (set & SANDBOX_SET_MEMORY) ? s->memory : 0;
 	o->cpus = (set & SANDBOX_SET_CPUS) ? s->cpus : 0;
 	o->pids = (set & SANDBOX_SET_PIDS) ? s->pids : 0;
+	o->workspace_quota = (set & SANDBOX_SET_WORKSPACE_QUOTA) ? s->workspace_quota : 0;
 	o->network_host = s->network_host;
 	if (ret_timeout_ms)
 		*ret_timeout_ms = s->timeout_ms;
@@ -397,6 +408,7 @@ static void add_limits(json_object *o, const struct sandbox_settings *s)
 	json_object_object_add(o, "pids", json_object_new_int64(
 		(set & SANDBOX_SET_PIDS) ? s->pids : SANDBOX_DEFAULT_PIDS));
 	json_object_object_add(o, "timeout", json_object_new_double(s->timeout_ms / 1000.0));
+	json_object_object_add(o, "workspace_quota", json_object_new_int64(s->workspace_quota));
 }
 
 char *sandbox_settings_to_json(const struct sandbox_settings *s, char *const *files,

@@ -51,6 +51,7 @@ enum {
 	SANDBOX_SET_ROOTFS_SIZE = 1u << 12,
 	SANDBOX_SET_ROOTFS_CHANGES = 1u << 13,
 	SANDBOX_SET_DEFAULT_ACCESS = 1u << 14,
+	SANDBOX_SET_WORKSPACE_QUOTA = 1u << 15,
 };
 
 /* One layer of settings: a config section, a profile, the flags, or the merged result. */
@@ -61,6 +62,7 @@ struct sandbox_settings {
 	bool read_only, network_host;
 	uint32_t uid, gid;
 	int64_t memory, pids; /* -1: unlimited */
+	int64_t workspace_quota; /* bytes the sandbox may add to the workspace; 0 none */
 	double cpus;          /* -1: unlimited */
 	uint32_t timeout_ms;
 	char **mounts, **tmpfs, **env, **env_allow, **env_block, **cap_add;

@@ -230,6 +230,7 @@ struct json_object *sandbox_opts_to_json(const struct sandbox_opts *o)
 	put_str(j, "agent", o->agent);
 	json_object_object_add(j, "rules", sandbox_strv_json(o->rules));
 	put_str(j, "defaultAccess", o->default_access);
+	put_i64(j, "workspaceQuota", o->workspace_quota);
 	return j;
 }
 
@@ -265,6 +266,7 @@ int sandbox_opts_from_json(struct json_object *j, struct sandbox_opts *o, struct
 	o->seccomp = ref_str(j, "seccomp");
 	o->agent = ref_str(j, "agent");
 	o->default_access = ref_str(j, "defaultAccess");
+	o->workspace_quota = get_i64(j, "workspaceQuota");
 	if (sandbox_json_strv(get(j, "mounts"), META_MAX_STRV, &o->mounts) < 0 ||
 	    sandbox_json_strv(get(j, "tmpfs"), META_MAX_STRV, &o->tmpfs) < 0 ||
 	    sandbox_json_strv(get(j, "env"), META_MAX_STRV, &o->env) < 0 ||

@@ -118,7 +118,8 @@ static void run_server(int fuse_fd, int base_fd, const struct rules_server *sv,
 	if (chdir("/") < 0)
 		_exit(1);
 	struct pathfs_config c = { .anchor = sv->anchor, .base_fd = base_fd,
-				   .fallback = sv->fallback, .rules = &plan->rules };
+				   .fallback = sv->fallback, .rules = &plan->rules,
+				   .quota_bytes = sv->quota_bytes };
 	_exit(pathfs_serve(fuse_fd, &c, NULL) < 0 ? 1 : 0);
 }
 

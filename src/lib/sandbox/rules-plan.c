@@ -234,6 +234,25 @@ static int add_server(struct rules_plan *p, const char *anchor, const struct pla
 	return sv->anchor && sv->source ? 0 : -ENOMEM;
 }
 
+/* A workspace quota: /work is served by pathfs, which counts what the sandbox adds. */
+static int add_quota_server(const struct spec *s, size_t n_layout, struct rules_plan *p,
+			    int64_t quota, struct hutch_err *err)
+{
+	struct place pl;
+	int r = find_place(s, n_layout, "/work", &pl, err);
+	if (r >= 0 && (!pl.region || strcmp(pl.region_dst, "/work") != 0))
+		r = err_set(err, EINVAL, "--workspace-quota: the sandbox has no workspace");
+	if (r >= 0 && add_server(p, "/work", &pl) < 0)
+		r = err_set(err, ENOMEM, "out of memory");
+	place_release(&pl);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < p->n_servers; i++)
+		if (strcmp(p->servers[i].anchor, "/work") == 0)
+			p->servers[i].quota_bytes = (uint64_t)quota;
+	return 0;
+}
+
 /* Two mount rules on one path (a rule over the default's, say): only the one that decides
  * there is mounted; the other is reported as shadowed. */
 static void shadow_mounts(struct rules_plan *p)
@@ -314,7 +333,8 @@ static int add_default_rules(const struct spec *s, size_t n_layout, struct rules
 }
 
 int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
-		    const char *default_access, struct rules_plan *ret, struct hutch_err *err)
+		    const char *default_access, int64_t workspace_quota, struct rules_plan *ret,
+		    struct hutch_err *err)
 {
 	struct rules_plan p = { .rules.default_access = RULE_ACCESS_LAYOUT };
 	int r = 0;
@@ -352,6 +372,10 @@ int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 		p.n_rules = i + 1;
 	}
 	if (r < 0) {
+		rules_plan_release(&p);
+		return r;
+	}
+	if (workspace_quota > 0 && (r = add_quota_server(s, n_layout, &p, workspace_quota, err)) < 0) {
 		rules_plan_release(&p);
 		return r;
 	}

@@ -30,6 +30,7 @@ struct rules_server {
 	enum rule_access fallback;  /* the layout's access there */
 	bool idmap;                 /* seen through the region's id mapping (the workspace's) */
 	struct spec_id_map idmap_uid, idmap_gid;
+	uint64_t quota_bytes;       /* the workspace quota, on the server of /work */
 };
 
 struct rules_plan {
@@ -47,7 +48,8 @@ const char *rule_mech_name(enum rule_mech m);
 /* Plans the rules (texts in the rules.h one-line form) against the first n_layout mounts
  * of the spec (the layout: root, system mounts, /work, --mount, --tmpfs). */
 int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
-		    const char *default_access, struct rules_plan *ret, struct hutch_err *err);
+		    const char *default_access, int64_t workspace_quota, struct rules_plan *ret,
+		    struct hutch_err *err);
 void rules_plan_release(struct rules_plan *p);
 
 /* Adds the plan's mounts to the spec (then orders all mounts by depth, parents first) and

@@ -121,6 +121,8 @@ static json_object *plan_json(const struct rules_plan *p)
 		json_object_object_add(e, "anchor", json_object_new_string(sv->anchor));
 		json_object_object_add(e, "source", json_object_new_string(sv->source));
 		json_object_object_add(e, "fallback", json_object_new_string(rule_access_name(sv->fallback)));
+		if (sv->quota_bytes)
+			json_object_object_add(e, "quota_bytes", json_object_new_int64((int64_t)sv->quota_bytes));
 		if (sv->idmap) {
 			json_object *m = json_object_new_array();
 			json_object_array_add(m, json_object_new_int64(sv->idmap_uid.container_id));
@@ -149,7 +151,7 @@ static int set_annotation(struct spec *s, const char *key, const char *value)
 
 int rules_plan_apply(struct spec *s, const struct rules_plan *p, struct hutch_err *err)
 {
-	if (!p->n_rules)
+	if (!p->n_rules && !p->n_servers)
 		return 0;
 	size_t n_layout = s->n_mounts;
 	static const char *const fuse_opts[] = { "bind", "nosuid", "nodev", NULL };
@@ -192,6 +194,8 @@ static int read_server(json_object *e, struct rules_server *sv)
 	if (!sv->anchor || !sv->source || !fallback ||
 	    rule_access_from_name(fallback, &sv->fallback) < 0)
 		return -EBADMSG;
+	if (json_object_object_get_ex(e, "quota_bytes", &v))
+		sv->quota_bytes = (uint64_t)json_object_get_int64(v);
 	if (json_object_object_get_ex(e, "idmap", &v)) {
 		if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) != 4)
 			return -EBADMSG;

@@ -61,6 +61,7 @@ struct sandbox_opts {
 	const char *agent;     /* host path of the hutch-agent binary */
 	char **rules;          /* path rules, "ACCESS[:KIND][:PRIORITY]:PATTERN" (rules/rules.h) */
 	const char *default_access; /* where no rule decides; NULL = "layout" */
+	int64_t workspace_quota;    /* bytes the sandbox may add to the workspace; 0 none */
 };
 
 

@@ -428,10 +428,11 @@ static int use_empty_root(struct spec *s, struct hutch_err *err)
 /* Path rules, after every layout mount (they are planned against the layout). */
 static int add_rules(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
 {
-	if (!o->rules && !o->default_access)
+	if (!o->rules && !o->default_access && !o->workspace_quota)
 		return 0;
 	_cleanup_(rules_plan_release) struct rules_plan p = { 0 };
-	int r = rules_plan_make(s, s->n_mounts, o->rules, o->default_access, &p, err);
+	int r = rules_plan_make(s, s->n_mounts, o->rules, o->default_access, o->workspace_quota,
+				&p, err);
 	if (r < 0 || (r = rules_plan_apply(s, &p, err)) < 0)
 		return r;
 	return p.empty_root ? use_empty_root(s, err) : 0;
