@@ -11,6 +11,8 @@
  * when the sandbox is gone the kernel ends the connection and the server exits by itself.
  */
 #include <errno.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -92,6 +94,26 @@ static int mount_fuse(int fuse_fd, const char *at, struct hutch_err *err)
 }
 
 /*
+ * What the server keeps of root: CAP_SETUID/CAP_SETGID for setfsuid/setfsgid, nothing else
+ * (not even in the bounding set). Each operation runs with the caller's fsuid, which takes
+ * the file capabilities away anyway; this takes away the rest (CAP_SYS_ADMIN would still
+ * pass checks such as trusted.* xattrs), and no_new_privs keeps it so.
+ */
+static int drop_to_setid_caps(void)
+{
+	for (int c = 0; c <= CAP_LAST_CAP; c++)
+		if (c != CAP_SETUID && c != CAP_SETGID && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
+		    errno != EINVAL)
+			return -errno;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	data[0].effective = data[0].permitted = (1u << CAP_SETUID) | (1u << CAP_SETGID);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/*
  * The server process: detached from the caller (own session, so a ^C meant for hutch does
  * not end it; a grandchild, so nobody has to reap it), holding only its two fds.
  */
@@ -115,7 +137,7 @@ static void run_server(int fuse_fd, int base_fd, const struct rules_server *sv,
 	if (keep_hi > keep_lo + 1)
 		close_range((unsigned)keep_lo + 1, (unsigned)keep_hi - 1, 0);
 	close_range((unsigned)keep_hi + 1, ~0U, 0);
-	if (chdir("/") < 0)
+	if (chdir("/") < 0 || drop_to_setid_caps() < 0)
 		_exit(1);
 	struct pathfs_config c = { .anchor = sv->anchor, .base_fd = base_fd,
 				   .fallback = sv->fallback, .rules = &plan->rules,
