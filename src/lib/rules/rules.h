@@ -84,8 +84,10 @@ const struct rule *rule_set_decide(const struct rule_set *s, const char *path);
  * at that place). */
 enum rule_access rule_set_access(const struct rule_set *s, const char *path,
 				 enum rule_access fallback);
-/* True if some file or directory rule, or a glob whose literal prefix, lies strictly
- * beneath `dir`: renaming `dir` would move paths out from under their rules. */
+/* True if a file or directory rule lies strictly beneath `dir`, or a glob could match
+ * something strictly beneath it (conservative: a glob with '**' before its last component
+ * reaches beneath every directory it can enter): renaming `dir` could move paths out from
+ * under their rules. */
 bool rule_set_has_rules_below(const struct rule_set *s, const char *dir);
 
 /* The one-line form used by flags, config files and settings:
