@@ -152,6 +152,10 @@ static int start_one(const struct rules_server *sv, const struct rules_plan *pla
 	if (base < 0)
 		return err_prefix(err, "path rules at '%s'", sv->anchor);
 	_cleanup_close_ int fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fuse < 0 && (errno == EACCES || errno == EPERM) && geteuid() != 0)
+		return err_set(err, EPERM, "path rules at '%s': rules that need FUSE (none, view, "
+			       "globs, paths not there yet, --workspace-quota) need hutch to run "
+			       "as root", sv->anchor);
 	if (fuse < 0)
 		return err_set_errno(err, errno, "path rules at '%s': open /dev/fuse", sv->anchor);
 	_cleanup_free_ char *staging = NULL;
