@@ -13,6 +13,9 @@
  * later rule. No rule matching → the rule set's default access (RULE_ACCESS_LAYOUT: what
  * the mount layout gives, read-only host root and a writable workspace).
  *
+ * A path beneath a directory that a rule hides (none) stays hidden, whatever rules say for
+ * it: nothing can reach it (to open a way in, give the directory view and hide the rest).
+ *
  * Access levels, each including the ones before it:
  *   none   the path does not exist for the sandbox (ENOENT, not listed);
  *   view   stat and listing, no content;

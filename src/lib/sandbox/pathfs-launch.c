@@ -37,24 +37,30 @@
  * when it has one (the workspace), exactly as the sandbox would see it without rules. */
 static int open_base(const struct rules_server *sv, struct hutch_err *err)
 {
-	if (!sv->idmap) {
-		int fd = open(sv->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		return fd < 0 ? err_set_errno(err, errno, "open '%s'", sv->source) : fd;
-	}
+	_cleanup_close_ int fd = rules_open_source(sv->base, sv->rel, sv->host_root, err);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return err_set(err, ENOTDIR, "'%s' is not a directory", sv->source);
+	if (!sv->idmap)
+		return TAKE_FD(fd);
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	struct spec_id_map um = sv->idmap_uid, gm = sv->idmap_gid;
 	char *opts[] = { (char *)"rbind", (char *)"idmap", NULL };
 	struct spec_mount m = { .destination = (char *)"/", .type = (char *)"bind",
-				.source = sv->source, .options = opts, .uid_mappings = &um,
+				.source = self, .options = opts, .uid_mappings = &um,
 				.n_uid_mappings = 1, .gid_mappings = &gm, .n_gid_mappings = 1 };
 	struct spec tmp = { .mounts = &m, .n_mounts = 1 };
 	int *fds = NULL;
 	int r = rootfs_open_sources(&tmp, &fds, err);
 	if (r < 0)
 		return r;
-	int fd = fds[0];
+	int mapped = fds[0];
 	fds[0] = -1;
 	rootfs_source_fds_free(fds, 1);
-	return fd;
+	return mapped;
 }
 
 static int make_staging(char **ret, struct hutch_err *err)
@@ -182,18 +188,18 @@ static int start_one(const struct rules_server *sv, const struct rules_plan *pla
 	return 0;
 }
 
-/* Points "pathfs:<i>" mount sources at the staging directories. */
-static int point_mounts(struct spec *spec, char *const *staging, size_t n)
+/* Points "<prefix><i>" mount sources at what[i]. */
+static int point_mounts(struct spec *spec, const char *prefix, char *const *what, size_t n)
 {
-	size_t plen = strlen(RULES_PATHFS_SOURCE);
+	size_t plen = strlen(prefix);
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		struct spec_mount *m = &spec->mounts[i];
-		if (!m->source || strncmp(m->source, RULES_PATHFS_SOURCE, plen) != 0)
+		if (!m->source || strncmp(m->source, prefix, plen) != 0)
 			continue;
 		size_t idx = strtoul(m->source + plen, NULL, 10);
 		if (idx >= n)
 			return -EBADMSG;
-		char *c = strdup(staging[idx]);
+		char *c = strdup(what[idx]);
 		if (!c)
 			return -ENOMEM;
 		free(m->source);
@@ -202,29 +208,56 @@ static int point_mounts(struct spec *spec, char *const *staging, size_t n)
 	return 0;
 }
 
-int sandbox_pathfs_start(struct spec *spec, char ***ret_staging, struct hutch_err *err)
+/* The rules' bind sources, opened safely; the spec mounts them as /proc/self/fd/N. */
+static int open_binds(struct spec *spec, const struct rules_plan *plan, struct sandbox_rules_run *run,
+		      struct hutch_err *err)
 {
-	*ret_staging = NULL;
+	if (!plan->n_binds)
+		return 0;
+	run->bind_fds = malloc(plan->n_binds * sizeof(int));
+	_cleanup_strv_ char **paths = calloc(plan->n_binds + 1, sizeof(char *));
+	if (!run->bind_fds || !paths)
+		return err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < plan->n_binds; i++) {
+		const struct rules_bind *b = &plan->binds[i];
+		int fd = rules_open_source(b->base, b->rel, b->host_root, err);
+		if (fd < 0)
+			return err_prefix(err, "path rules");
+		run->bind_fds[run->n_bind_fds++] = fd;
+		if (asprintf(&paths[i], "/proc/self/fd/%d", fd) < 0)
+			return err_set(err, ENOMEM, "out of memory");
+	}
+	if (point_mounts(spec, RULES_BIND_SOURCE, paths, plan->n_binds) < 0)
+		return err_set(err, EBADMSG, "path rules: the spec's mounts do not match its plan");
+	return 0;
+}
+
+int sandbox_rules_prepare(struct spec *spec, struct sandbox_rules_run *run, struct hutch_err *err)
+{
+	*run = (struct sandbox_rules_run){ 0 };
 	_cleanup_(rules_plan_release) struct rules_plan plan;
 	int r = rules_plan_from_spec(spec, &plan, err);
-	if (r < 0 || !plan.n_servers)
+	if (r < 0 || (r = open_binds(spec, &plan, run, err)) < 0 || !plan.n_servers)
 		return r;
-	char **staging = calloc(plan.n_servers + 1, sizeof(char *));
-	if (!staging)
+	run->staging = calloc(plan.n_servers + 1, sizeof(char *));
+	if (!run->staging)
 		return err_set(err, ENOMEM, "out of memory");
 	for (size_t i = 0; r >= 0 && i < plan.n_servers; i++)
-		r = start_one(&plan.servers[i], &plan, &staging[i], err);
-	if (r >= 0 && (r = point_mounts(spec, staging, plan.n_servers)) < 0)
-		r = err_set(err, -r, "path rules: the spec's FUSE mounts do not match its plan");
-	*ret_staging = staging;
+		r = start_one(&plan.servers[i], &plan, &run->staging[i], err);
+	if (r >= 0 && point_mounts(spec, RULES_PATHFS_SOURCE, run->staging, plan.n_servers) < 0)
+		r = err_set(err, EBADMSG, "path rules: the spec's FUSE mounts do not match its plan");
 	return r;
 }
 
-void sandbox_pathfs_detach(char **staging)
+void sandbox_rules_done(struct sandbox_rules_run *run)
 {
-	for (size_t i = 0; staging && staging[i]; i++) {
-		umount2(staging[i], MNT_DETACH);
-		rmdir(staging[i]);
+	for (size_t i = 0; run->staging && run->staging[i]; i++) {
+		umount2(run->staging[i], MNT_DETACH);
+		rmdir(run->staging[i]);
 	}
-	strv_free(staging);
+	strv_free(run->staging);
+	for (size_t i = 0; i < run->n_bind_fds; i++)
+		safe_close(run->bind_fds[i]);
+	free(run->bind_fds);
+	*run = (struct sandbox_rules_run){ 0 };
 }

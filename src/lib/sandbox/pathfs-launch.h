@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Starting a sandbox's pathfs servers (see pathfs-launch.c). */
+/* Getting a sandbox's path rules ready to mount (see pathfs-launch.c, rules-source.c). */
 #pragma once
+
+#include <stddef.h>
 
 #include "err.h"
 #include "spec/spec.h"
 
+/* What must stay open until the container is created, then be undone. */
+struct sandbox_rules_run {
+	char **staging; /* the pathfs servers' staging mounts (NULL-terminated) */
+	int *bind_fds;  /* the rules' bind sources, mounted as /proc/self/fd/N */
+	size_t n_bind_fds;
+};
+
 /*
- * Starts one pathfs server per server in the spec's rules plan and points the anchors'
- * mounts at their staging mounts. *ret_staging (NULL-terminated, maybe NULL) must be
- * passed to sandbox_pathfs_detach() once the container is created, or on failure.
+ * Opens the rules' bind sources without following planted symlinks and starts one pathfs
+ * server per served directory, pointing the spec's placeholder mount sources at them.
+ * sandbox_rules_done() must follow once the container is created, and on failure.
  */
-int sandbox_pathfs_start(struct spec *spec, char ***ret_staging, struct hutch_err *err);
-void sandbox_pathfs_detach(char **staging);
+int sandbox_rules_prepare(struct spec *spec, struct sandbox_rules_run *run, struct hutch_err *err);
+void sandbox_rules_done(struct sandbox_rules_run *run);

@@ -114,8 +114,8 @@ static char *anchor_of(const struct rule *r, const struct place *pl)
 			break;
 		const char *rest = a + strlen(pl->region_dst);
 		_cleanup_free_ char *host = path_join(pl->region ? pl->region->source : "/", rest);
-		struct stat st;
-		if (host && stat(host, &st) == 0 && S_ISDIR(st.st_mode))
+		struct stat st; /* lstat: a symlink is not a directory to serve (rules-source.c) */
+		if (host && lstat(host, &st) == 0 && S_ISDIR(st.st_mode))
 			break;
 		slash = strrchr(a, '/');
 		*(slash == a ? slash + 1 : slash) = '\0';
@@ -202,8 +202,15 @@ void rules_plan_release(struct rules_plan *p)
 	for (size_t i = 0; i < p->n_servers; i++) {
 		free(p->servers[i].anchor);
 		free(p->servers[i].source);
+		free(p->servers[i].base);
+		free(p->servers[i].rel);
 	}
 	free(p->servers);
+	for (size_t i = 0; i < p->n_binds; i++) {
+		free(p->binds[i].base);
+		free(p->binds[i].rel);
+	}
+	free(p->binds);
 	rule_set_release(&p->rules);
 	*p = (struct rules_plan){ 0 };
 }
@@ -224,6 +231,9 @@ static int add_server(struct rules_plan *p, const char *anchor, const struct pla
 		.source = *rest ? path_join(pl->region ? pl->region->source : "/", rest)
 				: strdup(pl->region ? pl->region->source : "/"),
 		.fallback = pl->writable ? RULE_ACCESS_WRITE : RULE_ACCESS_READ,
+		.base = strdup(pl->region ? pl->region->source : "/"),
+		.rel = strdup(rest + (*rest == '/')),
+		.host_root = !pl->region,
 	};
 	if (pl->region && pl->region->n_uid_mappings && pl->region->n_gid_mappings) {
 		sv->idmap = true;
@@ -231,7 +241,7 @@ static int add_server(struct rules_plan *p, const char *anchor, const struct pla
 		sv->idmap_gid = pl->region->gid_mappings[0];
 	}
 	p->n_servers++;
-	return sv->anchor && sv->source ? 0 : -ENOMEM;
+	return sv->anchor && sv->source && sv->base && sv->rel ? 0 : -ENOMEM;
 }
 
 /* A workspace quota: /work is served by pathfs, which counts what the sandbox adds. */
@@ -251,6 +261,35 @@ static int add_quota_server(const struct spec *s, size_t n_layout, struct rules_
 		if (strcmp(p->servers[i].anchor, "/work") == 0)
 			p->servers[i].quota_bytes = (uint64_t)quota;
 	return 0;
+}
+
+/*
+ * A path beneath a directory that a rule hides (none) stays hidden, whatever rules say for
+ * it: nothing can reach it. (The pathfs server answers ENOENT at the hidden directory; an
+ * empty tmpfs over it has no room for mount points.) Such rules are shadowed. The default
+ * access is not a rule here: with default none the root is made of allowed paths.
+ */
+static bool under_hidden(const struct rules_plan *p, const char *path)
+{
+	char anc[RULE_PATTERN_MAX + 8];
+	snprintf(anc, sizeof(anc), "%s", path);
+	for (char *slash = strrchr(anc, '/'); slash && slash != anc; slash = strrchr(anc, '/')) {
+		*slash = '\0';
+		const struct rule *d = rule_set_decide(&p->rules, anc);
+		if (d && d->access == RULE_ACCESS_NONE && d->priority != INT32_MIN)
+			return true;
+	}
+	return false;
+}
+
+static void shadow_hidden(struct rules_plan *p)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct rule *r = &p->rules.rules[i];
+		if (r->kind != RULE_GLOB && r->access > RULE_ACCESS_NONE && under_hidden(p, r->pattern) &&
+		    p->mech[i] == RULE_MECH_MOUNT)
+			p->mech[i] = RULE_MECH_SHADOWED;
+	}
 }
 
 /* Two mount rules on one path (a rule over the default's, say): only the one that decides
@@ -280,6 +319,8 @@ static void merge_servers(struct rules_plan *p)
 		}
 		free(p->servers[i].anchor);
 		free(p->servers[i].source);
+		free(p->servers[i].base);
+		free(p->servers[i].rel);
 		p->servers[i] = p->servers[--p->n_servers];
 	}
 }
@@ -381,6 +422,7 @@ int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 	}
 	merge_servers(&p);
 	shadow_mounts(&p);
+	shadow_hidden(&p);
 	/* A mount rule inside a served directory: the server enforces it (with all the others
 	 * that may reach there), a bind over the FUSE mount would bypass them. */
 	for (size_t i = 0; i < p.n_rules; i++) {

@@ -18,6 +18,9 @@
 /* A FUSE anchor's mount source until sandbox_start() has its server's mount:
  * "pathfs:<index of the server>". */
 #define RULES_PATHFS_SOURCE "pathfs:"
+/* A rule's bind mount source until sandbox_start() has opened it safely (rules-source.c):
+ * "rulebind:<index into the annotation's binds>". */
+#define RULES_BIND_SOURCE "rulebind:"
 
 /* layout: nothing to do; mount: a bind or an empty tmpfs; fuse: a pathfs server;
  * shadowed: another rule decides everywhere this one would. */
@@ -26,11 +29,19 @@ enum rule_mech { RULE_MECH_LAYOUT, RULE_MECH_MOUNT, RULE_MECH_FUSE, RULE_MECH_SH
 /* One pathfs server: the directory it serves and where its content comes from. */
 struct rules_server {
 	char *anchor;               /* sandbox path */
-	char *source;               /* host path */
+	char *source;               /* host path (for people: base + rel) */
+	char *base, *rel;           /* what rules_open_source() opens */
+	bool host_root;             /* rel is in the host root, base is "/" */
 	enum rule_access fallback;  /* the layout's access there */
 	bool idmap;                 /* seen through the region's id mapping (the workspace's) */
 	struct spec_id_map idmap_uid, idmap_gid;
 	uint64_t quota_bytes;       /* the workspace quota, on the server of /work */
+};
+
+/* A rule's bind mount, as read back from the annotation. */
+struct rules_bind {
+	char *base, *rel;
+	bool host_root;
 };
 
 struct rules_plan {
@@ -41,6 +52,8 @@ struct rules_plan {
 	struct rules_server *servers;
 	size_t n_servers;
 	bool empty_root; /* default none: the root shows only what rules allow */
+	struct rules_bind *binds; /* only from rules_plan_from_spec() */
+	size_t n_binds;
 };
 
 const char *rule_mech_name(enum rule_mech m);
@@ -58,6 +71,10 @@ int rules_plan_apply(struct spec *s, const struct rules_plan *p, struct hutch_er
 
 /* The annotation back: the rules and the servers (mech/at are not read back). */
 int rules_plan_from_spec(const struct spec *s, struct rules_plan *ret, struct hutch_err *err);
+
+/* Opens base/rel for a rule without following a symlink the sandbox could have planted
+ * (rules-source.c); an O_PATH fd. */
+int rules_open_source(const char *base, const char *rel, bool host_root, struct hutch_err *err);
 
 /* For inspect: the annotation as JSON ({"default", "rules": [{rule, enforced_by, at}],
  * "servers": [...]}), or NULL if the sandbox has no rules. */

@@ -54,15 +54,21 @@ static const struct spec_mount *region_of(const struct spec *s, size_t n, const 
 	return best;
 }
 
-static int host_of(const struct spec_mount *region, const char *path, char *buf, size_t size)
+/* A bind's source: opened by sandbox_start() from base/rel (rules-source.c), never by
+ * its path string. */
+static json_object *bind_json(const struct spec_mount *region, const char *at)
 {
-	const char *src = region ? region->source : "";
-	const char *rest = path + (region ? strlen(region->destination) : 0);
-	int n = snprintf(buf, size, "%s%s", src, rest);
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	const char *rest = at + (region ? strlen(region->destination) : 0);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "at", json_object_new_string(at));
+	json_object_object_add(o, "base", json_object_new_string(region ? region->source : "/"));
+	json_object_object_add(o, "rel", json_object_new_string(rest + (*rest == '/')));
+	json_object_object_add(o, "root", json_object_new_boolean(!region));
+	return o;
 }
 
-static int add_rule_mount(struct spec *s, size_t n_layout, const struct rule *r, const char *at)
+static int add_rule_mount(struct spec *s, size_t n_layout, const struct rule *r, const char *at,
+			  json_object *binds)
 {
 	static const char *const ro[] = { "rbind", "ro", "nosuid", "nodev", NULL };
 	static const char *const rw[] = { "rbind", "nosuid", "nodev", NULL };
@@ -71,10 +77,10 @@ static int add_rule_mount(struct spec *s, size_t n_layout, const struct rule *r,
 	if (r->access == RULE_ACCESS_NONE)
 		return push_mount(s, at, "tmpfs", "tmpfs", hide, NULL);
 	const struct spec_mount *region = region_of(s, n_layout, at);
-	char host[4200];
-	if (host_of(region, at, host, sizeof(host)) < 0)
-		return -ENAMETOOLONG;
-	return push_mount(s, at, "bind", host, r->access == RULE_ACCESS_WRITE ? rw : ro, region);
+	char src[32];
+	snprintf(src, sizeof(src), RULES_BIND_SOURCE "%zu", json_object_array_length(binds));
+	json_object_array_add(binds, bind_json(region, at));
+	return push_mount(s, at, "bind", src, r->access == RULE_ACCESS_WRITE ? rw : ro, region);
 }
 
 static size_t depth(const char *p)
@@ -99,7 +105,7 @@ static void sort_by_depth(struct spec *s)
 	}
 }
 
-static json_object *plan_json(const struct rules_plan *p)
+static json_object *plan_json(const struct rules_plan *p, json_object *binds)
 {
 	json_object *o = json_object_new_object(), *rules = json_object_new_array(),
 		    *servers = json_object_new_array();
@@ -120,6 +126,9 @@ static json_object *plan_json(const struct rules_plan *p)
 		json_object *e = json_object_new_object();
 		json_object_object_add(e, "anchor", json_object_new_string(sv->anchor));
 		json_object_object_add(e, "source", json_object_new_string(sv->source));
+		json_object_object_add(e, "base", json_object_new_string(sv->base));
+		json_object_object_add(e, "rel", json_object_new_string(sv->rel));
+		json_object_object_add(e, "root", json_object_new_boolean(sv->host_root));
 		json_object_object_add(e, "fallback", json_object_new_string(rule_access_name(sv->fallback)));
 		if (sv->quota_bytes)
 			json_object_object_add(e, "quota_bytes", json_object_new_int64((int64_t)sv->quota_bytes));
@@ -135,6 +144,7 @@ static json_object *plan_json(const struct rules_plan *p)
 	}
 	json_object_object_add(o, "rules", rules);
 	json_object_object_add(o, "servers", servers);
+	json_object_object_add(o, "binds", binds);
 	return o;
 }
 
@@ -155,19 +165,22 @@ int rules_plan_apply(struct spec *s, const struct rules_plan *p, struct hutch_er
 		return 0;
 	size_t n_layout = s->n_mounts;
 	static const char *const fuse_opts[] = { "bind", "nosuid", "nodev", NULL };
-	int r = 0;
+	json_object *binds = json_object_new_array();
+	int r = binds ? 0 : -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < p->n_rules; i++)
 		if (p->mech[i] == RULE_MECH_MOUNT)
-			r = add_rule_mount(s, n_layout, &p->rules.rules[i], p->at[i]);
+			r = add_rule_mount(s, n_layout, &p->rules.rules[i], p->at[i], binds);
 	for (size_t i = 0; r >= 0 && i < p->n_servers; i++) {
 		char src[32];
 		snprintf(src, sizeof(src), RULES_PATHFS_SOURCE "%zu", i);
 		r = push_mount(s, p->servers[i].anchor, "bind", src, fuse_opts, NULL);
 	}
-	if (r < 0)
+	if (r < 0) {
+		json_object_put(binds);
 		return err_set(err, -r, "path rules: %s", strerror(-r));
+	}
 	sort_by_depth(s);
-	json_object *o = plan_json(p);
+	json_object *o = plan_json(p, binds);
 	const char *text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								 JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
 	r = text ? set_annotation(s, RULES_ANNOTATION, text) : -ENOMEM;
@@ -189,9 +202,15 @@ static int read_server(json_object *e, struct rules_server *sv)
 		sv->anchor = strdup(json_object_get_string(v));
 	if (json_object_object_get_ex(e, "source", &v))
 		sv->source = strdup(json_object_get_string(v));
+	if (json_object_object_get_ex(e, "base", &v))
+		sv->base = strdup(json_object_get_string(v));
+	if (json_object_object_get_ex(e, "rel", &v))
+		sv->rel = strdup(json_object_get_string(v));
+	if (json_object_object_get_ex(e, "root", &v))
+		sv->host_root = json_object_get_boolean(v);
 	if (json_object_object_get_ex(e, "fallback", &v))
 		fallback = json_object_get_string(v);
-	if (!sv->anchor || !sv->source || !fallback ||
+	if (!sv->anchor || !sv->source || !sv->base || !sv->rel || !fallback ||
 	    rule_access_from_name(fallback, &sv->fallback) < 0)
 		return -EBADMSG;
 	if (json_object_object_get_ex(e, "quota_bytes", &v))
@@ -205,6 +224,30 @@ static int read_server(json_object *e, struct rules_server *sv)
 		sv->idmap_gid.container_id = (uint32_t)json_object_get_int64(json_object_array_get_idx(v, 2));
 		sv->idmap_gid.host_id = (uint32_t)json_object_get_int64(json_object_array_get_idx(v, 3));
 		sv->idmap_uid.size = sv->idmap_gid.size = 1;
+	}
+	return 0;
+}
+
+static int read_binds(json_object *o, struct rules_plan *p, struct hutch_err *err)
+{
+	json_object *binds, *v;
+	if (!json_object_object_get_ex(o, "binds", &binds) || !json_object_is_type(binds, json_type_array))
+		return 0;
+	size_t n = json_object_array_length(binds);
+	p->binds = calloc(n + 1, sizeof(*p->binds));
+	if (!p->binds)
+		return err_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(binds, i);
+		struct rules_bind *b = &p->binds[i];
+		p->n_binds = i + 1;
+		if (json_object_object_get_ex(e, "base", &v))
+			b->base = strdup(json_object_get_string(v));
+		if (json_object_object_get_ex(e, "rel", &v))
+			b->rel = strdup(json_object_get_string(v));
+		b->host_root = json_object_object_get_ex(e, "root", &v) && json_object_get_boolean(v);
+		if (!b->base || !b->rel)
+			return err_set(err, EBADMSG, "path rules annotation: bind %zu is corrupt", i);
 	}
 	return 0;
 }
@@ -252,6 +295,8 @@ int rules_plan_from_spec(const struct spec *s, struct rules_plan *ret, struct hu
 	if (json_object_object_get_ex(o, "default", &d))
 		rule_access_from_name(json_object_get_string(d), &ret->rules.default_access);
 	int r = read_plan(o, ret, err);
+	if (r >= 0)
+		r = read_binds(o, ret, err);
 	json_object_put(o);
 	if (r < 0)
 		rules_plan_release(ret);

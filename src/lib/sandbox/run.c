@@ -60,22 +60,23 @@ static int make_agent_socket(const char *root, const char *id, struct hutch_err 
 int sandbox_start(const char *root, const char *id, struct spec *spec, bool one_shot,
 		  struct hutch_agent **ret, bool *ret_no_limits, struct hutch_err *err)
 {
-	char **staging = NULL;
-	int r = sandbox_pathfs_start(spec, &staging, err);
-	if (r < 0) {
-		sandbox_pathfs_detach(staging);
-		return err_prefix(err, "sandbox '%s'", id);
-	}
-	if ((r = make_agent_socket(root, id, err)) < 0) {
-		sandbox_pathfs_detach(staging);
+	/* The agent's socket takes fd 3 first: what the rules open must not be there. */
+	int r = make_agent_socket(root, id, err);
+	if (r < 0)
 		return r;
+	struct sandbox_rules_run rules;
+	if ((r = sandbox_rules_prepare(spec, &rules, err)) < 0) {
+		sandbox_rules_done(&rules);
+		close(3);
+		sandbox_cleanup(root, id);
+		return err_prefix(err, "sandbox '%s'", id);
 	}
 	struct create_opts co = { .bundle = root, .spec = spec, .preserve_fds = 1,
 				  .cgroup_best_effort = true, .die_with_parent = one_shot };
 	struct created cr;
 	r = container_create(root, id, &co, &cr, err);
-	/* The sandbox holds its own copies of the FUSE mounts now (or failed): the host's go. */
-	sandbox_pathfs_detach(staging);
+	/* The sandbox holds its own copies of the mounts now (or failed): the host's go. */
+	sandbox_rules_done(&rules);
 	if (r >= 0 && cr.no_cgroup && ret_no_limits)
 		*ret_no_limits = true;
 	close(3); /* the agent has it now */
