@@ -102,7 +102,8 @@ int cmd_create(int argc, char **argv)
 	struct create_args a = { 0 };
 	if (parse(argc, argv, &a))
 		return 1;
-	_cleanup_free_ char *bundle = a.bundle;
+	_cleanup_free_ char *bundle = a.bundle; /* owns it: freed on return */
+	(void)bundle;
 	struct hutch_err err = { 0 };
 	struct created cr;
 	if (container_create(oci.root, a.id, &a.o, &cr, &err) < 0)
@@ -115,7 +116,8 @@ int cmd_run(int argc, char **argv)
 	struct create_args a = { 0 };
 	if (parse(argc, argv, &a))
 		return 1;
-	_cleanup_free_ char *bundle = a.bundle;
+	_cleanup_free_ char *bundle = a.bundle; /* owns it: freed on return */
+	(void)bundle;
 	/* A terminal in the foreground without a console socket: we relay it ourselves. */
 	a.o.keep_pty = !a.detach && !a.o.console_socket;
 	struct hutch_err err = { 0 };

@@ -158,8 +158,10 @@ int cmd_exec(int argc, char **argv)
 {
 	struct exec_args a = { 0 };
 	int rc = parse_exec(argc, argv, &a);
-	_cleanup_strv_ char **env = a.env;
+	_cleanup_strv_ char **env = a.env; /* own them: freed on return */
 	_cleanup_strv_ char **caps = a.caps;
+	(void)env;
+	(void)caps;
 	if (rc)
 		return rc;
 	const char *id = argv[optind];

@@ -285,7 +285,8 @@ int sandbox_name_claim(const char *root, const char *name, const char *id, struc
 
 void sandbox_name_release(const char *root, const char *name, const char *id)
 {
-	_cleanup_close_ int lock = names_lock(root, NULL);
+	_cleanup_close_ int lock = names_lock(root, NULL); /* held until we return */
+	(void)lock;
 	char p[4096], cur[SANDBOX_ID_MAX];
 	snprintf(p, sizeof(p), "%s/names/%s", root, name);
 	ssize_t n = readlink(p, cur, sizeof(cur) - 1);
