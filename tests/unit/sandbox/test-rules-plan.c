@@ -114,16 +114,60 @@ static void test_read_existing_is_a_bind(void **state)
 	assert_non_null(m);
 	assert_string_equal(m->type, "bind");
 	assert_true(strv_contains(m->options, "ro"));
-	char src[128];
-	snprintf(src, sizeof(src), "%s/sub", ws);
-	assert_string_equal(m->source, src);
+	/* The source is opened at start without following symlinks (rules-source.c): the
+	 * spec names it by its place in the annotation's binds. */
+	assert_string_equal(m->source, RULES_BIND_SOURCE "0");
 	/* The workspace's id mapping comes along, as root. */
 	if (geteuid() == 0)
 		assert_int_equal(m->n_uid_mappings, 1);
 	struct json_object *p = plan_of(s);
 	expect_rule(p, 0, "mount", "/work/sub");
+	struct json_object *binds, *b, *v;
+	assert_true(json_object_object_get_ex(p, "binds", &binds));
+	b = json_object_array_get_idx(binds, 0);
+	assert_true(json_object_object_get_ex(b, "base", &v));
+	assert_string_equal(json_object_get_string(v), ws);
+	assert_true(json_object_object_get_ex(b, "rel", &v));
+	assert_string_equal(json_object_get_string(v), "sub");
+	assert_true(json_object_object_get_ex(b, "root", &v));
+	assert_false(json_object_get_boolean(v));
 	json_object_put(p);
+	/* Read back: the bind, and its source opened (no symlink on the way). */
+	struct rules_plan back;
+	struct hutch_err e2 = { 0 };
+	assert_int_equal(rules_plan_from_spec(s, &back, &e2), 0);
+	assert_int_equal(back.n_binds, 1);
+	int fd = rules_open_source(back.binds[0].base, back.binds[0].rel, back.binds[0].host_root, &e2);
+	assert_true(fd >= 0);
+	close(fd);
+	rules_plan_release(&back);
 	spec_free(s);
+}
+
+static void test_sources_refuse_planted_symlinks(void **state)
+{
+	(void)state;
+	struct hutch_err err = { 0 };
+	char link[128];
+	snprintf(link, sizeof(link), "%s/lnk", ws);
+	assert_int_equal(symlink("/root", link), 0);
+	assert_int_equal(rules_open_source(ws, "lnk", false, &err), -ELOOP);
+	assert_non_null(strstr(err.msg, "symlink"));
+	assert_int_equal(rules_open_source(ws, "lnk/x", false, &err), -ELOOP);
+	unlink(link);
+	/* The host root: the system's own links are followed (/bin -> usr/bin on merged /usr),
+	 * one in a directory others can write is not. */
+	int fd = rules_open_source("/", "usr/bin", true, &err);
+	assert_true(fd >= 0);
+	close(fd);
+	char tmpl[] = "/tmp/hutch-rules-src-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	chmod(tmpl, 0777);
+	snprintf(link, sizeof(link), "%s/l", tmpl);
+	assert_int_equal(symlink("/etc", link), 0);
+	assert_int_equal(rules_open_source("/", link + 1, true, &err), -ELOOP);
+	unlink(link);
+	rmdir(tmpl);
 }
 
 static void test_deny_is_fuse_at_parent(void **state)
@@ -247,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_no_rules_no_annotation),
 		cmocka_unit_test(test_read_existing_is_a_bind),
 		cmocka_unit_test(test_deny_is_fuse_at_parent),
+		cmocka_unit_test(test_sources_refuse_planted_symlinks),
 		cmocka_unit_test(test_top_level_and_missing),
 		cmocka_unit_test(test_mounts_ordered_parents_first),
 		cmocka_unit_test(test_errors),
