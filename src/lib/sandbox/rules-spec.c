@@ -12,8 +12,23 @@
 
 #define PLAN_JSON_MAX (4u << 20)
 
+/* An id mapping to copy onto a new mount: by value, as pushing a mount moves the array
+ * that the region it comes from lives in. */
+struct idmap_copy {
+	bool set;
+	struct spec_id_map uid, gid;
+};
+
+static struct idmap_copy idmap_of(const struct spec_mount *m)
+{
+	struct idmap_copy c = { 0 };
+	if (m && m->n_uid_mappings && m->n_gid_mappings)
+		c = (struct idmap_copy){ true, m->uid_mappings[0], m->gid_mappings[0] };
+	return c;
+}
+
 static int push_mount(struct spec *s, const char *dst, const char *type, const char *src,
-		      const char *const *options, const struct spec_mount *idmap_from)
+		      const char *const *options, struct idmap_copy idmap)
 {
 	struct spec_mount *nm = realloc(s->mounts, (s->n_mounts + 1) * sizeof(*nm));
 	if (!nm)
@@ -28,13 +43,13 @@ static int push_mount(struct spec *s, const char *dst, const char *type, const c
 	for (size_t i = 0; options[i]; i++)
 		if (strv_push(&m->options, options[i]) < 0)
 			return -ENOMEM;
-	if (idmap_from && idmap_from->n_uid_mappings && idmap_from->n_gid_mappings) {
+	if (idmap.set) {
 		m->uid_mappings = calloc(1, sizeof(*m->uid_mappings));
 		m->gid_mappings = calloc(1, sizeof(*m->gid_mappings));
 		if (!m->uid_mappings || !m->gid_mappings || strv_push(&m->options, "idmap") < 0)
 			return -ENOMEM;
-		m->uid_mappings[0] = idmap_from->uid_mappings[0];
-		m->gid_mappings[0] = idmap_from->gid_mappings[0];
+		m->uid_mappings[0] = idmap.uid;
+		m->gid_mappings[0] = idmap.gid;
 		m->n_uid_mappings = m->n_gid_mappings = 1;
 	}
 	return 0;
@@ -75,12 +90,13 @@ static int add_rule_mount(struct spec *s, size_t n_layout, const struct rule *r,
 	static const char *const hide[] = { "ro", "nosuid", "nodev", "noexec", "mode=000",
 					    "size=4k", NULL };
 	if (r->access == RULE_ACCESS_NONE)
-		return push_mount(s, at, "tmpfs", "tmpfs", hide, NULL);
+		return push_mount(s, at, "tmpfs", "tmpfs", hide, idmap_of(NULL));
 	const struct spec_mount *region = region_of(s, n_layout, at);
 	char src[32];
 	snprintf(src, sizeof(src), RULES_BIND_SOURCE "%zu", json_object_array_length(binds));
 	json_object_array_add(binds, bind_json(region, at));
-	return push_mount(s, at, "bind", src, r->access == RULE_ACCESS_WRITE ? rw : ro, region);
+	return push_mount(s, at, "bind", src, r->access == RULE_ACCESS_WRITE ? rw : ro,
+			  idmap_of(region));
 }
 
 static size_t depth(const char *p)
@@ -173,7 +189,7 @@ int rules_plan_apply(struct spec *s, const struct rules_plan *p, struct hutch_er
 	for (size_t i = 0; r >= 0 && i < p->n_servers; i++) {
 		char src[32];
 		snprintf(src, sizeof(src), RULES_PATHFS_SOURCE "%zu", i);
-		r = push_mount(s, p->servers[i].anchor, "bind", src, fuse_opts, NULL);
+		r = push_mount(s, p->servers[i].anchor, "bind", src, fuse_opts, idmap_of(NULL));
 	}
 	if (r < 0) {
 		json_object_put(binds);
