@@ -11,8 +11,6 @@
  * when the sandbox is gone the kernel ends the connection and the server exits by itself.
  */
 #include <errno.h>
-#include <linux/capability.h>
-#include <sys/syscall.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,31 +98,11 @@ static int mount_fuse(int fuse_fd, const char *at, struct hutch_err *err)
 }
 
 /*
- * What the server keeps of root: CAP_SETUID/CAP_SETGID for setfsuid/setfsgid, nothing else
- * (not even in the bounding set). Each operation runs with the caller's fsuid, which takes
- * the file capabilities away anyway; this takes away the rest (CAP_SYS_ADMIN would still
- * pass checks such as trusted.* xattrs), and no_new_privs keeps it so.
- */
-static int drop_to_setid_caps(void)
-{
-	for (int c = 0; c <= CAP_LAST_CAP; c++)
-		if (c != CAP_SETUID && c != CAP_SETGID && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
-		    errno != EINVAL)
-			return -errno;
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2] = { 0 };
-	data[0].effective = data[0].permitted = (1u << CAP_SETUID) | (1u << CAP_SETGID);
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return -errno;
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
-}
-
-/*
  * The server process: detached from the caller (own session, so a ^C meant for hutch does
  * not end it; a grandchild, so nobody has to reap it), holding only its two fds.
  */
 static void run_server(int fuse_fd, int base_fd, const struct rules_server *sv,
-		       const struct rules_plan *plan)
+		       const struct rules_plan *plan, uid_t uid, gid_t gid)
 {
 	setsid();
 	if (fork() != 0)
@@ -143,7 +121,7 @@ static void run_server(int fuse_fd, int base_fd, const struct rules_server *sv,
 	if (keep_hi > keep_lo + 1)
 		close_range((unsigned)keep_lo + 1, (unsigned)keep_hi - 1, 0);
 	close_range((unsigned)keep_hi + 1, ~0U, 0);
-	if (chdir("/") < 0 || drop_to_setid_caps() < 0)
+	if (chdir("/") < 0 || pathfs_confine(uid, gid) < 0)
 		_exit(1);
 	struct pathfs_config c = { .anchor = sv->anchor, .base_fd = base_fd,
 				   .fallback = sv->fallback, .rules = &plan->rules,
@@ -151,8 +129,8 @@ static void run_server(int fuse_fd, int base_fd, const struct rules_server *sv,
 	_exit(pathfs_serve(fuse_fd, &c, NULL) < 0 ? 1 : 0);
 }
 
-static int start_one(const struct rules_server *sv, const struct rules_plan *plan, char **ret_staging,
-		     struct hutch_err *err)
+static int start_one(const struct rules_server *sv, const struct rules_plan *plan, uid_t uid,
+		     gid_t gid, char **ret_staging, struct hutch_err *err)
 {
 	_cleanup_close_ int base = open_base(sv, err);
 	if (base < 0)
@@ -174,7 +152,7 @@ static int start_one(const struct rules_server *sv, const struct rules_plan *pla
 	}
 	pid_t pid = fork();
 	if (pid == 0)
-		run_server(fuse, base, sv, plan);
+		run_server(fuse, base, sv, plan, uid, gid);
 	if (pid < 0) {
 		r = err_set_errno(err, errno, "path rules at '%s': fork", sv->anchor);
 		umount2(staging, MNT_DETACH);
@@ -242,8 +220,13 @@ int sandbox_rules_prepare(struct spec *spec, struct sandbox_rules_run *run, stru
 	run->staging = calloc(plan.n_servers + 1, sizeof(char *));
 	if (!run->staging)
 		return err_set(err, ENOMEM, "out of memory");
+	/* The servers act as the sandbox's own host identity (pathfs-confine.c). */
+	if (!spec->linux.n_uid_mappings || !spec->linux.n_gid_mappings)
+		return err_set(err, EINVAL, "path rules: the sandbox has no user mapping");
+	uid_t uid = spec->linux.uid_mappings[0].host_id;
+	gid_t gid = spec->linux.gid_mappings[0].host_id;
 	for (size_t i = 0; r >= 0 && i < plan.n_servers; i++)
-		r = start_one(&plan.servers[i], &plan, &run->staging[i], err);
+		r = start_one(&plan.servers[i], &plan, uid, gid, &run->staging[i], err);
 	if (r >= 0 && point_mounts(spec, RULES_PATHFS_SOURCE, run->staging, plan.n_servers) < 0)
 		r = err_set(err, EBADMSG, "path rules: the spec's FUSE mounts do not match its plan");
 	return r;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "err.h"
 #include "spec/spec.h"
@@ -21,3 +22,7 @@ struct sandbox_rules_run {
  */
 int sandbox_rules_prepare(struct spec *spec, struct sandbox_rules_run *run, struct hutch_err *err);
 void sandbox_rules_done(struct sandbox_rules_run *run);
+
+/* Makes the calling process (a pathfs server about to serve) the sandbox's own host
+ * identity, for good, under a seccomp filter (pathfs-confine.c). */
+int pathfs_confine(uid_t uid, gid_t gid);
