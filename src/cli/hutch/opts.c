@@ -19,6 +19,7 @@ enum {
 	OPT_ALLOW_READ,
 	OPT_ALLOW_WRITE,
 	OPT_RULES,
+	OPT_RULE,
 	OPT_DEFAULT_ACCESS,
 	OPT_WORKSPACE_QUOTA,
 };
@@ -61,6 +62,8 @@ void cli_sandbox_usage(FILE *f, const char *cmd)
 		"  --allow-view PATH      path rule: stat and list only, no content (repeatable)\n"
 		"  --allow-read PATH      path rule: read-only (repeatable)\n"
 		"  --allow-write PATH     path rule: read-write (repeatable)\n"
+		"  --rule ACCESS[:KIND][:PRIORITY]:PATTERN  one path rule in full, e.g.\n"
+		"                         none:glob:10:**/*.pem (repeatable)\n"
 		"  --rules FILE           path rules from a JSON file (docs/sandbox.md)\n"
 		"  --workspace-quota SIZE  at most SIZE more bytes in the workspace (ENOSPC after;\n"
 		"                         served through hutch-pathfs; default none)\n"
@@ -112,6 +115,7 @@ static const char *setting_key(int c)
 	case 'z': return "rootfs_size";
 	case 'j': return "rootfs_changes";
 	case OPT_DEFAULT_ACCESS: return "default_access";
+	case OPT_RULE: return "rules";
 	case OPT_WORKSPACE_QUOTA: return "workspace_quota";
 	}
 	return NULL;
@@ -317,6 +321,7 @@ int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
 		{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
 		{ "allow-write", required_argument, NULL, OPT_ALLOW_WRITE },
 		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "rule", required_argument, NULL, OPT_RULE },
 		{ "default-access", required_argument, NULL, OPT_DEFAULT_ACCESS },
 		{ "workspace-quota", required_argument, NULL, OPT_WORKSPACE_QUOTA },
 		{ "help", no_argument, NULL, 'h' },          { 0 },

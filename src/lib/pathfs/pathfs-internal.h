@@ -38,6 +38,7 @@ struct pnode {
 	dev_t dev;
 	ino_t ino;
 	uint64_t nlookup;
+	uint64_t credit_on_forget; /* quota: content freed when this unlinked node goes */
 	bool hashed;
 	uint32_t hash;
 	struct pnode *hnext;

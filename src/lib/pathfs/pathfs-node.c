@@ -66,6 +66,10 @@ int pnode_table_init(struct pfs *fs)
 
 static void pnode_free(struct pfs *fs, struct pnode *n)
 {
+	/* The kernel forgets a node only when nothing in the sandbox holds its inode (open
+	 * files, mappings, O_PATH fds): the content of an unlinked file is freed now. */
+	if (n->credit_on_forget)
+		pfs_quota_credit(fs, n->credit_on_forget);
 	fs->slots[n->id] = NULL;
 	fs->free_ids[fs->nfree++] = n->id; /* room reserved when the slot was made */
 	fs->nnodes--;

@@ -180,17 +180,22 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 	struct pnode *p = node_of(fs, parent, &r);
 	if (r == 0)
 		r = may_change(fs, p, name, &path);
-	/* What the removal gives back: the name, and the content if this was its last name. */
+	/* What the removal gives back: the name now; the content of a last name only when
+	 * the kernel forgets its node, as until then something in the sandbox may still hold
+	 * the file open (or mapped, or by O_PATH), and its blocks stay on the disk. */
 	struct stat st;
-	uint64_t freed = PATHFS_INODE_COST;
+	uint64_t content = 0;
 	if (r == 0 && pfs_quota_on(fs) && fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode) && st.st_nlink == 1)
-		freed += (uint64_t)st.st_size;
+		content = (uint64_t)st.st_size;
 	if (r == 0 && unlinkat(p->fd, name, dir ? AT_REMOVEDIR : 0) < 0)
 		r = negative_errno();
 	if (r == 0) {
+		struct pnode *gone = content ? pnode_find(fs, path) : NULL;
+		if (gone)
+			gone->credit_on_forget = content;
 		pnode_unhash_path(fs, path, dir);
-		pfs_quota_credit(fs, freed);
+		pfs_quota_credit(fs, PATHFS_INODE_COST);
 	}
 	fuse_reply_err(req, -r);
 }
@@ -334,16 +339,20 @@ void pfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct 
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
 
-/* Writes do switch: without CAP_FSETID the host kernel clears set-id bits as it would for
- * the caller. */
+/* Writes use the fd as it was opened, with the caller's identity and checks: no switch,
+ * as the kernel's write-back of a shared mapping arrives with no caller at all (uid 0).
+ * The server has no CAP_FSETID, so the host kernel still clears set-id bits on write. */
 void pfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		  struct fuse_file_info *fi)
 {
-	PFS_ENTER(req, fs);
+	struct pfs *fs = fuse_req_userdata(req);
 	uint64_t grow = 0;
 	if (pfs_quota_on(fs)) {
 		off_t cur = pfs_quota_size_of((int)fi->fh);
-		grow = pfs_quota_growth(cur, off + (off_t)size);
+		/* O_APPEND lands at the real end, whatever offset the kernel had cached. */
+		int fl = fcntl((int)fi->fh, F_GETFL);
+		off_t at = fl >= 0 && (fl & O_APPEND) ? cur : off;
+		grow = pfs_quota_growth(cur, at + (off_t)size);
 		int r = pfs_quota_charge(fs, grow);
 		if (r < 0)
 			return (void)fuse_reply_err(req, -r);
@@ -379,9 +388,15 @@ void pfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file
 void pfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
 		      struct fuse_file_info *fi)
 {
-	PFS_ENTER(req, fs);
-	/* Charged for the whole range when it allocates (KEEP_SIZE too), nothing for holes. */
-	uint64_t grow = (mode & FALLOC_FL_PUNCH_HOLE) ? 0 : (uint64_t)len;
+	struct pfs *fs = fuse_req_userdata(req);
+	/* Allocation is charged: the whole range with KEEP_SIZE (blocks past the end), else
+	 * the growth of the apparent size, at least the range; holes cost nothing. */
+	uint64_t grow = 0;
+	if (!(mode & FALLOC_FL_PUNCH_HOLE) && pfs_quota_on(fs)) {
+		off_t cur = pfs_quota_size_of((int)fi->fh);
+		uint64_t past = pfs_quota_growth(cur, off + len);
+		grow = (mode & FALLOC_FL_KEEP_SIZE) || past < (uint64_t)len ? (uint64_t)len : past;
+	}
 	int r = pfs_quota_charge(fs, grow);
 	if (r < 0)
 		return (void)fuse_reply_err(req, -r);

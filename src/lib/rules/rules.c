@@ -400,7 +400,9 @@ static bool accept_priority(const char *tok, void *ret)
 	char *end;
 	errno = 0;
 	long v = strtol(tok, &end, 10);
-	if (!*tok || *end || errno || v < -1000000 || v > 1000000)
+	/* The full int32 range: the default access's own rules (RULE_PRIORITY_DEFAULT) are
+	 * written in this form too. */
+	if (!*tok || *end || errno || v < INT32_MIN || v > INT32_MAX)
 		return false;
 	*(int32_t *)ret = (int32_t)v;
 	return true;

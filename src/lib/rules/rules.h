@@ -36,6 +36,8 @@
 
 #define RULES_MAX 1024
 #define RULE_PATTERN_MAX 4096
+/* The priority of the rules a default access makes: below any a user can give. */
+#define RULE_PRIORITY_DEFAULT INT32_MIN
 
 enum rule_kind { RULE_GLOB, RULE_DIRECTORY, RULE_FILE, RULE_KIND_AUTO };
 enum rule_access { RULE_ACCESS_NONE, RULE_ACCESS_VIEW, RULE_ACCESS_READ, RULE_ACCESS_WRITE,

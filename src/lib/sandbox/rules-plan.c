@@ -23,6 +23,7 @@
  * sandbox_start() can start the pathfs servers and inspect can report the mechanisms.
  */
 #include <errno.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,8 +180,12 @@ static int plan_rule(const struct rule *r, const struct place *pl, bool empty_pa
 		ret->at = strdup(r->pattern);
 		return ret->at ? 0 : err_set(err, ENOMEM, "out of memory");
 	} else {
+		/* In a writable place the server takes the whole region (the workspace, a
+		 * --mount): a rename of any directory on the way to the rule then goes through
+		 * it and meets the rename guard; a server at the rule's parent would leave the
+		 * directories above it to a plain bind mount. */
 		ret->mech = RULE_MECH_FUSE;
-		ret->at = anchor_of(r, pl);
+		ret->at = pl->writable ? strdup(pl->region_dst) : anchor_of(r, pl);
 		if (!ret->at)
 			return err_set(err, ENOMEM, "out of memory");
 		if (strcmp(ret->at, "/") == 0)
@@ -193,19 +198,25 @@ static int plan_rule(const struct rule *r, const struct place *pl, bool empty_pa
 	return ret->at ? 0 : err_set(err, ENOMEM, "out of memory");
 }
 
+static void server_release(struct rules_server *sv)
+{
+	free(sv->anchor);
+	free(sv->source);
+	free(sv->base);
+	free(sv->rel);
+	free(sv->region_dst);
+}
+
 void rules_plan_release(struct rules_plan *p)
 {
 	for (size_t i = 0; i < p->n_rules; i++)
 		free(p->at[i]);
 	free(p->at);
 	free(p->mech);
-	for (size_t i = 0; i < p->n_servers; i++) {
-		free(p->servers[i].anchor);
-		free(p->servers[i].source);
-		free(p->servers[i].base);
-		free(p->servers[i].rel);
-	}
+	for (size_t i = 0; i < p->n_servers; i++)
+		server_release(&p->servers[i]);
 	free(p->servers);
+	strv_free(p->hides);
 	for (size_t i = 0; i < p->n_binds; i++) {
 		free(p->binds[i].base);
 		free(p->binds[i].rel);
@@ -234,6 +245,7 @@ static int add_server(struct rules_plan *p, const char *anchor, const struct pla
 		.base = strdup(pl->region ? pl->region->source : "/"),
 		.rel = strdup(rest + (*rest == '/')),
 		.host_root = !pl->region,
+		.region_dst = strdup(pl->region_dst),
 	};
 	if (pl->region && pl->region->n_uid_mappings && pl->region->n_gid_mappings) {
 		sv->idmap = true;
@@ -241,7 +253,7 @@ static int add_server(struct rules_plan *p, const char *anchor, const struct pla
 		sv->idmap_gid = pl->region->gid_mappings[0];
 	}
 	p->n_servers++;
-	return sv->anchor && sv->source && sv->base && sv->rel ? 0 : -ENOMEM;
+	return sv->anchor && sv->source && sv->base && sv->rel && sv->region_dst ? 0 : -ENOMEM;
 }
 
 /* A workspace quota: /work is served by pathfs, which counts what the sandbox adds. */
@@ -276,7 +288,7 @@ static bool under_hidden(const struct rules_plan *p, const char *path)
 	for (char *slash = strrchr(anc, '/'); slash && slash != anc; slash = strrchr(anc, '/')) {
 		*slash = '\0';
 		const struct rule *d = rule_set_decide(&p->rules, anc);
-		if (d && d->access == RULE_ACCESS_NONE && d->priority != INT32_MIN)
+		if (d && d->access == RULE_ACCESS_NONE && d->priority != RULE_PRIORITY_DEFAULT)
 			return true;
 	}
 	return false;
@@ -305,31 +317,44 @@ static void shadow_mounts(struct rules_plan *p)
 	}
 }
 
-/* An anchor inside another one is served by the outer server: drop it. */
+/* An anchor inside another one of the same layout region is served by the outer server:
+ * drop it. Across regions (a --mount inside /work) each keeps its own: the inner region's
+ * mount lies over the outer server, which never sees what is in it. */
 static void merge_servers(struct rules_plan *p)
 {
 	for (size_t i = 0; i < p->n_servers;) {
 		bool inner = false;
 		for (size_t j = 0; j < p->n_servers && !inner; j++)
 			inner = j != i && under(p->servers[j].anchor, p->servers[i].anchor) &&
-				strcmp(p->servers[j].anchor, p->servers[i].anchor) != 0;
+				strcmp(p->servers[j].anchor, p->servers[i].anchor) != 0 &&
+				strcmp(p->servers[j].region_dst, p->servers[i].region_dst) == 0;
 		if (!inner) {
 			i++;
 			continue;
 		}
-		free(p->servers[i].anchor);
-		free(p->servers[i].source);
-		free(p->servers[i].base);
-		free(p->servers[i].rel);
+		server_release(&p->servers[i]);
 		p->servers[i] = p->servers[--p->n_servers];
 	}
 }
 
-/* The server whose anchor holds path, or NULL. */
-static const struct rules_server *server_for(const struct rules_plan *p, const char *path)
+/* The deepest layout mount holding path ("/" for the root). */
+static const char *region_dst_of(const struct spec *s, size_t n_layout, const char *path)
 {
+	const char *best = "/";
+	for (size_t i = 0; i < n_layout; i++)
+		if (under(s->mounts[i].destination, path) &&
+		    strlen(s->mounts[i].destination) >= strlen(best))
+			best = s->mounts[i].destination;
+	return best;
+}
+
+/* The server of path's own region whose anchor holds it, or NULL. */
+static const struct rules_server *server_for(const struct rules_plan *p, const struct spec *s,
+					     size_t n_layout, const char *path)
+{
+	const char *region = region_dst_of(s, n_layout, path);
 	for (size_t i = 0; i < p->n_servers; i++)
-		if (under(p->servers[i].anchor, path))
+		if (under(p->servers[i].anchor, path) && strcmp(p->servers[i].region_dst, region) == 0)
 			return &p->servers[i];
 	return NULL;
 }
@@ -365,11 +390,66 @@ static int add_default_rules(const struct spec *s, size_t n_layout, struct rules
 		if (!m->type || strcmp(m->type, "bind") != 0 ||
 		    strcmp(m->destination, "/dev/.hutch-agent") == 0)
 			continue;
-		int r = rule_set_add(&p->rules, m->destination, RULE_DIRECTORY, d, INT32_MIN, err);
+		int r = rule_set_add(&p->rules, m->destination, RULE_DIRECTORY, d,
+				     RULE_PRIORITY_DEFAULT, err);
 		if (r < 0)
 			return r;
 	}
 	p->empty_root = d == RULE_ACCESS_NONE && strcmp(s->root_path, "/") == 0;
+	return 0;
+}
+
+/* Can the sandbox user walk down to path in the host root? (As root the sandbox's files
+ * are "others" there; unprivileged, the sandbox is the caller.) */
+static bool reachable(const char *path)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *slash = strrchr(p, '/'); slash; slash = strrchr(p, '/')) {
+		*slash = '\0';
+		const char *dir = *p ? p : "/";
+		struct stat st;
+		if (geteuid() == 0 ? stat(dir, &st) < 0 || !(st.st_mode & S_IXOTH)
+				   : access(dir, X_OK) < 0)
+			return false;
+		if (!*p)
+			break;
+	}
+	return true;
+}
+
+/*
+ * The host root (read-only) also shows a bind region's source at its host path: with rules
+ * on /work, /srv/proj/.env must not be readable as /srv/proj/.env. Each region that rules
+ * or a server touch gets its host source covered by an empty tmpfs (mode 000) wherever the
+ * sandbox's root shows it and the sandbox could walk to it.
+ */
+static int hide_sources(const struct spec *s, size_t n_layout, struct rules_plan *p,
+			struct hutch_err *err)
+{
+	for (size_t i = 0; i < n_layout; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		if (!m->type || strcmp(m->type, "bind") != 0 || !m->source ||
+		    strcmp(m->destination, "/dev/.hutch-agent") == 0 || strcmp(m->source, "/") == 0)
+			continue;
+		bool touched = false;
+		for (size_t j = 0; j < p->rules.n && !touched; j++)
+			touched = under(m->destination, p->rules.rules[j].pattern) ||
+				  (p->rules.rules[j].kind == RULE_GLOB &&
+				   strncmp(p->rules.rules[j].pattern, m->destination,
+					   strlen(m->destination)) == 0);
+		for (size_t j = 0; j < p->n_servers && !touched; j++)
+			touched = strcmp(p->servers[j].region_dst, m->destination) == 0;
+		if (!touched || strcmp(region_dst_of(s, n_layout, m->source), "/") != 0 ||
+		    !reachable(m->source) || strv_contains(p->hides, m->source))
+			continue;
+		/* With default none the root shows only what rules allow. */
+		const struct rule *d = rule_set_decide(&p->rules, m->source);
+		if (p->empty_root && !(d && d->access >= RULE_ACCESS_VIEW))
+			continue;
+		if (strv_push(&p->hides, m->source) < 0)
+			return err_set(err, ENOMEM, "out of memory");
+	}
 	return 0;
 }
 
@@ -426,7 +506,8 @@ int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 	/* A mount rule inside a served directory: the server enforces it (with all the others
 	 * that may reach there), a bind over the FUSE mount would bypass them. */
 	for (size_t i = 0; i < p.n_rules; i++) {
-		const struct rules_server *sv = p.mech[i] != RULE_MECH_LAYOUT ? server_for(&p, p.at[i]) : NULL;
+		const struct rules_server *sv =
+			p.mech[i] != RULE_MECH_LAYOUT ? server_for(&p, s, n_layout, p.at[i]) : NULL;
 		if (!sv || strcmp(p.at[i], sv->anchor) == 0)
 			continue;
 		p.mech[i] = RULE_MECH_FUSE;
@@ -435,6 +516,10 @@ int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 			rules_plan_release(&p);
 			return err_set(err, ENOMEM, "out of memory");
 		}
+	}
+	if ((r = hide_sources(s, n_layout, &p, err)) < 0) {
+		rules_plan_release(&p);
+		return r;
 	}
 	*ret = p;
 	return 0;

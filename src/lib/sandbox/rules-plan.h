@@ -32,6 +32,7 @@ struct rules_server {
 	char *source;               /* host path (for people: base + rel) */
 	char *base, *rel;           /* what rules_open_source() opens */
 	bool host_root;             /* rel is in the host root, base is "/" */
+	char *region_dst;           /* the layout mount it serves within ("/" the root) */
 	enum rule_access fallback;  /* the layout's access there */
 	bool idmap;                 /* seen through the region's id mapping (the workspace's) */
 	struct spec_id_map idmap_uid, idmap_gid;
@@ -52,6 +53,7 @@ struct rules_plan {
 	struct rules_server *servers;
 	size_t n_servers;
 	bool empty_root; /* default none: the root shows only what rules allow */
+	char **hides;    /* host paths of touched regions' sources, covered in the root */
 	struct rules_bind *binds; /* only from rules_plan_from_spec() */
 	size_t n_binds;
 };

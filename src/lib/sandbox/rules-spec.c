@@ -69,6 +69,10 @@ static const struct spec_mount *region_of(const struct spec *s, size_t n, const 
 	return best;
 }
 
+/* An empty, read-only tmpfs nobody may enter: what hides a directory in place. */
+static const char *const hide[] = { "ro", "nosuid", "nodev", "noexec", "mode=000", "size=4k",
+				    NULL };
+
 /* A bind's source: opened by sandbox_start() from base/rel (rules-source.c), never by
  * its path string. */
 static json_object *bind_json(const struct spec_mount *region, const char *at)
@@ -87,8 +91,6 @@ static int add_rule_mount(struct spec *s, size_t n_layout, const struct rule *r,
 {
 	static const char *const ro[] = { "rbind", "ro", "nosuid", "nodev", NULL };
 	static const char *const rw[] = { "rbind", "nosuid", "nodev", NULL };
-	static const char *const hide[] = { "ro", "nosuid", "nodev", "noexec", "mode=000",
-					    "size=4k", NULL };
 	if (r->access == RULE_ACCESS_NONE)
 		return push_mount(s, at, "tmpfs", "tmpfs", hide, idmap_of(NULL));
 	const struct spec_mount *region = region_of(s, n_layout, at);
@@ -161,6 +163,11 @@ static json_object *plan_json(const struct rules_plan *p, json_object *binds)
 	json_object_object_add(o, "rules", rules);
 	json_object_object_add(o, "servers", servers);
 	json_object_object_add(o, "binds", binds);
+	json_object *hidden = json_object_new_array();
+	for (size_t i = 0; p->hides && p->hides[i]; i++)
+		json_object_array_add(hidden, json_object_new_string(p->hides[i]));
+	/* host paths of the workspace or mounts, covered where the root would show them */
+	json_object_object_add(o, "hidden_sources", hidden);
 	return o;
 }
 
@@ -186,6 +193,8 @@ int rules_plan_apply(struct spec *s, const struct rules_plan *p, struct hutch_er
 	for (size_t i = 0; r >= 0 && i < p->n_rules; i++)
 		if (p->mech[i] == RULE_MECH_MOUNT)
 			r = add_rule_mount(s, n_layout, &p->rules.rules[i], p->at[i], binds);
+	for (size_t i = 0; r >= 0 && p->hides && p->hides[i]; i++)
+		r = push_mount(s, p->hides[i], "tmpfs", "tmpfs", hide, idmap_of(NULL));
 	for (size_t i = 0; r >= 0 && i < p->n_servers; i++) {
 		char src[32];
 		snprintf(src, sizeof(src), RULES_PATHFS_SOURCE "%zu", i);

@@ -170,7 +170,7 @@ static void test_sources_refuse_planted_symlinks(void **state)
 	rmdir(tmpl);
 }
 
-static void test_deny_is_fuse_at_parent(void **state)
+static void test_deny_is_fuse_at_the_region(void **state)
 {
 	(void)state;
 	struct spec *s = NULL;
@@ -285,17 +285,60 @@ static void test_default_none(void **state)
 	assert_true(build("sometimes", &s, &err, NULL) < 0);
 }
 
+/* A workspace the host root also shows (not under a tmpfs of the sandbox): its host path is
+ * covered, so a rule on /work cannot be read around. A --mount inside /work keeps a server
+ * of its own. */
+static void test_host_path_hidden_and_nested_regions(void **state)
+{
+	(void)state;
+	char dir[] = "/var/lib/hutch-unit-XXXXXX", sub[64];
+	if (!mkdtemp(dir))
+		skip();
+	chmod(dir, 0755);
+	snprintf(sub, sizeof(sub), "%s/data", dir);
+	mkdir(sub, 0755);
+	char *rules[] = { (char *)"none:/work/.env", (char *)"none:/work/data/key", NULL };
+	char mnt[96];
+	snprintf(mnt, sizeof(mnt), "%s:/work/data", sub);
+	char *mounts[] = { mnt, NULL };
+	struct sandbox_opts o = { .workspace = dir, .agent = "/bin/true", .rules = rules,
+				  .mounts = mounts };
+	struct spec *s = NULL;
+	struct hutch_err err = { 0 };
+	int r = sandbox_build_spec(&o, &s, &err);
+	if (r < 0)
+		fail_msg("%s", err.msg);
+	const struct spec_mount *h = mount_at(s, dir, 0);
+	assert_non_null(h);
+	assert_string_equal(h->type, "tmpfs");
+	struct json_object *p = plan_of(s), *servers, *hidden;
+	assert_true(json_object_object_get_ex(p, "servers", &servers));
+	assert_int_equal(json_object_array_length(servers), 2); /* /work and /work/data */
+	assert_true(json_object_object_get_ex(p, "hidden_sources", &hidden));
+	assert_int_equal(json_object_array_length(hidden), 2);
+	json_object_put(p);
+	/* /work/data's FUSE mount comes after its bind. */
+	const struct spec_mount *bind = mount_at(s, "/work/data", 0), *fuse = mount_at(s, "/work/data", 1);
+	assert_non_null(bind);
+	assert_non_null(fuse);
+	assert_string_equal(fuse->source, RULES_PATHFS_SOURCE "1");
+	spec_free(s);
+	rmdir(sub);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_rules_no_annotation),
 		cmocka_unit_test(test_read_existing_is_a_bind),
-		cmocka_unit_test(test_deny_is_fuse_at_parent),
+		cmocka_unit_test(test_deny_is_fuse_at_the_region),
 		cmocka_unit_test(test_sources_refuse_planted_symlinks),
 		cmocka_unit_test(test_top_level_and_missing),
 		cmocka_unit_test(test_mounts_ordered_parents_first),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_default_none),
+		cmocka_unit_test(test_host_path_hidden_and_nested_regions),
 	};
 	return cmocka_run_group_tests(tests, make_workspace, remove_workspace);
 }
