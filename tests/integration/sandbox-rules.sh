@@ -754,6 +754,26 @@ s
 # in an earlier run): the rule must not bind the link's host target into the sandbox. The
 # victim is a root-only host directory that also exists at the same path inside (the host
 # root is visible read-only there, but its root-owned 0700 dirs are not readable).
+# --mount ./cache:... where a sandbox replaced ./cache (in the workspace) by a symlink to a
+# host directory: refused, with one message, before anything starts.
+t_escape_mount_source_symlink_in_workspace() {
+	ws
+	local v=/mnt/hutch-mount-victim-$$
+	mkdir -m 755 "$v"
+	echo HOSTFILE >"$v/f"
+	ln -s "$v" cache
+	set +e
+	out=$(hutch run --mount ./cache:/tmp/cache -- cat /tmp/cache/f 2>&1)
+	rc=$?
+	set -e
+	rm -rf "$v"
+	expect_eq "$rc" 2 "exit code"
+	expect_not_contains "$out" HOSTFILE
+	expect_contains "$out" "has a symlink in it"
+	rm cache && mkdir cache && echo mine >cache/f
+	expect_eq "$(hutch run --mount ./cache:/tmp/cache -- cat /tmp/cache/f)" mine "a plain directory mounts"
+}
+
 t_escape_rule_on_symlink_target() {
 	ws
 	local v=/mnt/hutch-rules-victim-$$ a bad=""

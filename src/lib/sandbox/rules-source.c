@@ -42,8 +42,8 @@ static int beneath(const char *base, const char *rel, struct hutch_err *err)
 					   RESOLVE_NO_MAGICLINKS };
 	int fd = (int)syscall(SYS_openat2, b, rel, &how, sizeof(how));
 	if (fd < 0 && errno == ELOOP)
-		return err_set(err, ELOOP, "'%s/%s' has a symlink in it: rules do not follow symlinks "
-			       "inside the workspace or a mount", base, rel);
+		return err_set(err, ELOOP, "'%s/%s' has a symlink in it: hutch follows no symlink inside "
+			       "the workspace or a mount (a sandbox could have made it)", base, rel);
 	return fd < 0 ? err_set_errno(err, errno, "open '%s/%s'", base, rel) : fd;
 }
 

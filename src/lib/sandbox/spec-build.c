@@ -165,6 +165,59 @@ static int check_mount_point(const struct spec *s, const char *flag, const char 
 		       "(use an existing directory, or one under /work or /tmp)", flag, arg, dst);
 }
 
+/* "/a/./b/../c//d" → "/a/c/d" in place, by the text alone (no file system). */
+static void normalize_lexically(char *p)
+{
+	char *out = p, *in = p;
+	while (*in) {
+		while (*in == '/')
+			in++;
+		size_t len = strcspn(in, "/");
+		if (len == 0)
+			break;
+		if (len == 1 && in[0] == '.') {
+			/* skip */
+		} else if (len == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > p && *--out != '/')
+				;
+		} else {
+			*out++ = '/';
+			memmove(out, in, len);
+			out += len;
+		}
+		in += len;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+
+/*
+ * A --mount source inside the workspace must not lead out of it through a symlink: a
+ * sandbox writes the workspace, and could have turned ./cache into a link to a host
+ * directory of its choosing before this run (the same attack as F4, through --mount).
+ */
+static int check_source_in_workspace(const struct spec *s, const char *arg, const char *src,
+				     struct hutch_err *err)
+{
+	const char *ws = NULL;
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (strcmp(s->mounts[i].destination, "/work") == 0)
+			ws = s->mounts[i].source;
+	_cleanup_free_ char *abs = path_absolute(src);
+	if (!abs)
+		return err_set(err, ENOMEM, "out of memory");
+	normalize_lexically(abs);
+	size_t n = ws ? strlen(ws) : 0;
+	if (!ws || strncmp(abs, ws, n) != 0 || (abs[n] != '/' && abs[n] != '\0'))
+		return 0;
+	int fd = rules_open_source(ws, abs + n + (abs[n] == '/'), false, err);
+	if (fd < 0)
+		return err_prefix(err, "--mount '%s'", arg);
+	close(fd);
+	return 0;
+}
+
 /* --mount SRC:DST[:ro|rw] */
 static int add_user_mount(struct spec *s, const char *arg, struct hutch_err *err)
 {
@@ -185,7 +238,10 @@ static int add_user_mount(struct spec *s, const char *arg, struct hutch_err *err
 	_cleanup_free_ char *real = realpath(src, NULL);
 	if (!real)
 		return err_set_errno(err, errno, "--mount '%s': source '%s'", arg, src);
-	int r = check_mount_point(s, "--mount", arg, dst, err);
+	int r = check_source_in_workspace(s, arg, src, err);
+	if (r < 0)
+		return r;
+	r = check_mount_point(s, "--mount", arg, dst, err);
 	if (r < 0)
 		return r;
 	bool ro = mode && strcmp(mode, "ro") == 0;
