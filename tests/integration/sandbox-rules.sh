@@ -756,6 +756,24 @@ s
 # root is visible read-only there, but its root-owned 0700 dirs are not readable).
 # --mount ./cache:... where a sandbox replaced ./cache (in the workspace) by a symlink to a
 # host directory: refused, with one message, before anything starts.
+# The pathfs server is charged to the sandbox it serves: it joins the sandbox's cgroups
+# (memory, pids...), runs as the sandbox's host uid, under seccomp, and dies with it.
+t_server_confined_and_in_the_sandbox_cgroup() {
+	ws
+	sb_start --deny .env
+	local p
+	p=$(our_servers)
+	[ -n "$p" ] || fail "no server for the workspace"
+	grep -q "$SB" "/proc/$p/cgroup" || fail "server not in the sandbox's cgroups: $(cat /proc/$p/cgroup)"
+	expect_eq "$(awk '/^Uid:/ {print $2}' "/proc/$p/status")" 2147418112 "server uid"
+	expect_eq "$(awk '/^CapEff:/ {print $2}' "/proc/$p/status")" 0000000000000000 "server caps"
+	expect_eq "$(awk '/^Seccomp:/ {print $2}' "/proc/$p/status")" 2 "server seccomp"
+	hutch rm -f "$SB" >/dev/null
+	trap - EXIT
+	for _ in $(seq 50); do [ -z "$(our_servers)" ] && break; sleep 0.1; done
+	[ -z "$(our_servers)" ] || fail "the server outlived its sandbox"
+}
+
 t_escape_mount_source_symlink_in_workspace() {
 	ws
 	local v=/mnt/hutch-mount-victim-$$

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	struct pathfs_config c = {
-	    .anchor = argv[1], .base_fd = base, .fallback = fallback, .rules = &rules};
+	    .anchor = argv[1], .base_fd = base, .fallback = fallback, .rules = &rules, .ctl_fd = -1};
 	r = pathfs_serve(fuse_fd, &c, &err);
 	close(fuse_fd);
 	rule_set_release(&rules);

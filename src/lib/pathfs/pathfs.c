@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <sys/fsuid.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 
 #include "pathfs-internal.h"
@@ -556,6 +558,70 @@ static void quiet_log(enum fuse_log_level level, const char *fmt, va_list ap)
 {
 }
 
+/* One message on the control socket: join the cgroups whose files came with it. */
+static bool control_message(int ctl)
+{
+	char byte;
+	union {
+		char buf[CMSG_SPACE(PATHFS_JOIN_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n <= 0)
+		return n < 0 && (errno == EAGAIN || errno == EINTR);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int fds[PATHFS_JOIN_FDS];
+		memcpy(fds, CMSG_DATA(c), MIN(nfd, (size_t)PATHFS_JOIN_FDS) * sizeof(int));
+		for (size_t i = 0; i < nfd && i < PATHFS_JOIN_FDS; i++) {
+			/* "0": the writer itself, the one move that skips the kernel's global
+			 * threadgroup lock (v1 tasks of a single-threaded process). */
+			(void)!write(fds[i], "0", 1);
+			close(fds[i]);
+		}
+	}
+	return true;
+}
+
+/*
+ * libfuse's loop, plus the control socket: the FUSE device is read only when it has a
+ * request, so the server can act on the runtime's one message while it serves.
+ */
+static int serve_loop(struct pfs *fs, struct fuse_session *se)
+{
+	struct fuse_buf fbuf = { .mem = NULL };
+	int ctl = fs->c->ctl_fd, res = 0;
+	while (!fuse_session_exited(se)) {
+		struct pollfd p[2] = { { .fd = fuse_session_fd(se), .events = POLLIN },
+				       { .fd = ctl, .events = POLLIN } };
+		if (poll(p, ctl >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			res = -errno;
+			break;
+		}
+		if (ctl >= 0 && p[1].revents && !control_message(ctl))
+			ctl = -1; /* the runtime is done with us */
+		if (!p[0].revents)
+			continue;
+		res = fuse_session_receive_buf(se, &fbuf);
+		if (res == -EINTR)
+			continue;
+		if (res <= 0)
+			break;
+		fuse_session_process_buf(se, &fbuf);
+		res = 0;
+	}
+	free(fbuf.mem);
+	fuse_session_reset(se);
+	return res == -ENODEV ? 0 : res;
+}
+
 static int serve_session(struct pfs *fs, int fuse_fd, struct hutch_err *err)
 {
 	char *argv[] = {(char *)"pathfs", NULL};
@@ -581,7 +647,7 @@ static int serve_session(struct pfs *fs, int fuse_fd, struct hutch_err *err)
 		return err_set(err, EIO, "pathfs '%s': cannot attach fuse fd", fs->c->anchor);
 	}
 	mode_t old_umask = umask(0); /* the kernel applied the caller's umask already */
-	r = fuse_session_loop(se);
+	r = serve_loop(fs, se);
 	umask(old_umask);
 	fuse_session_destroy(se);
 	if (r < 0)

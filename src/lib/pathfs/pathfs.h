@@ -23,7 +23,14 @@ struct pathfs_config {
 	enum rule_access fallback;      /* access where no rule decides (layout's) */
 	const struct rule_set *rules;   /* evaluated on anchor + relative path */
 	uint64_t quota_bytes;           /* 0: none; else what the sandbox may add (ENOSPC) */
+	int ctl_fd;                     /* -1, or a socket from the runtime (see below) */
 };
+
+/* The control socket's one message: fds (SCM_RIGHTS) of cgroup files opened by the runtime
+ * once the sandbox's cgroups exist — v1 "tasks", or v2 "cgroup.procs" — into each of which
+ * the server writes "0", joining the sandbox's cgroups (so its memory counts against the
+ * sandbox's limits). At most PATHFS_JOIN_FDS fds. */
+#define PATHFS_JOIN_FDS 16
 
 /*
  * Serves FUSE requests read from fuse_fd (an open /dev/fuse already mounted) until the

@@ -19,10 +19,12 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "err.h"
 #include "fs/rootfs.h"
 #include "path.h"
@@ -97,11 +99,30 @@ static int mount_fuse(int fuse_fd, const char *at, struct hutch_err *err)
 	return 0;
 }
 
+/* Moves fds[] to 3, 4, ... (in order) and closes every other fd above 2. */
+static int keep_only(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int d = fcntl(fds[i], F_DUPFD_CLOEXEC, 100); /* out of the way first */
+		if (d < 0)
+			return -errno;
+		fds[i] = d;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (dup3(fds[i], 3 + (int)i, O_CLOEXEC) < 0)
+			return -errno;
+		fds[i] = 3 + (int)i;
+	}
+	close_range(3 + (unsigned)n, ~0U, 0);
+	return 0;
+}
+
 /*
  * The server process: detached from the caller (own session, so a ^C meant for hutch does
- * not end it; a grandchild, so nobody has to reap it), holding only its two fds.
+ * not end it; a grandchild, so nobody has to reap it), holding only the FUSE device, the
+ * tree it serves and its control socket.
  */
-static void run_server(int fuse_fd, int base_fd, const struct rules_server *sv,
+static void run_server(int fuse_fd, int base_fd, int ctl_fd, const struct rules_server *sv,
 		       const struct rules_plan *plan, uid_t uid, gid_t gid)
 {
 	setsid();
@@ -110,28 +131,25 @@ static void run_server(int fuse_fd, int base_fd, const struct rules_server *sv,
 	prctl(PR_SET_NAME, "hutch-pathfs");
 	prctl(PR_SET_DUMPABLE, 0);
 	signal(SIGPIPE, SIG_IGN);
-	int keep_lo = fuse_fd < base_fd ? fuse_fd : base_fd;
-	int keep_hi = fuse_fd < base_fd ? base_fd : fuse_fd;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (int i = 0; i < 3 && null >= 0; i++)
-		if (i != fuse_fd && i != base_fd)
-			dup2(null, i);
-	if (keep_lo > 3)
-		close_range(3, (unsigned)keep_lo - 1, 0);
-	if (keep_hi > keep_lo + 1)
-		close_range((unsigned)keep_lo + 1, (unsigned)keep_hi - 1, 0);
-	close_range((unsigned)keep_hi + 1, ~0U, 0);
-	if (chdir("/") < 0 || pathfs_confine(uid, gid) < 0)
+		dup2(null, i);
+	int keep[3] = { fuse_fd, base_fd, ctl_fd };
+	if (keep_only(keep, 3) < 0 || chdir("/") < 0 || pathfs_confine(uid, gid) < 0)
 		_exit(1);
-	struct pathfs_config c = { .anchor = sv->anchor, .base_fd = base_fd,
+	struct pathfs_config c = { .anchor = sv->anchor, .base_fd = keep[1],
 				   .fallback = sv->fallback, .rules = &plan->rules,
-				   .quota_bytes = sv->quota_bytes };
-	_exit(pathfs_serve(fuse_fd, &c, NULL) < 0 ? 1 : 0);
+				   .quota_bytes = sv->quota_bytes, .ctl_fd = keep[2] };
+	_exit(pathfs_serve(keep[0], &c, NULL) < 0 ? 1 : 0);
 }
 
 static int start_one(const struct rules_server *sv, const struct rules_plan *plan, uid_t uid,
-		     gid_t gid, char **ret_staging, struct hutch_err *err)
+		     gid_t gid, char **ret_staging, int *ret_ctl, struct hutch_err *err)
 {
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return err_set_errno(err, errno, "path rules at '%s': socketpair", sv->anchor);
+	_cleanup_close_ int ours = pair[0], theirs = pair[1];
 	_cleanup_close_ int base = open_base(sv, err);
 	if (base < 0)
 		return err_prefix(err, "path rules at '%s'", sv->anchor);
@@ -152,7 +170,7 @@ static int start_one(const struct rules_server *sv, const struct rules_plan *pla
 	}
 	pid_t pid = fork();
 	if (pid == 0)
-		run_server(fuse, base, sv, plan, uid, gid);
+		run_server(fuse, base, theirs, sv, plan, uid, gid);
 	if (pid < 0) {
 		r = err_set_errno(err, errno, "path rules at '%s': fork", sv->anchor);
 		umount2(staging, MNT_DETACH);
@@ -163,6 +181,7 @@ static int start_one(const struct rules_server *sv, const struct rules_plan *pla
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	*ret_staging = TAKE_PTR(staging);
+	*ret_ctl = TAKE_FD(ours);
 	return 0;
 }
 
@@ -218,7 +237,8 @@ int sandbox_rules_prepare(struct spec *spec, struct sandbox_rules_run *run, stru
 	if (r < 0 || (r = open_binds(spec, &plan, run, err)) < 0 || !plan.n_servers)
 		return r;
 	run->staging = calloc(plan.n_servers + 1, sizeof(char *));
-	if (!run->staging)
+	run->ctl_fds = calloc(plan.n_servers, sizeof(int));
+	if (!run->staging || !run->ctl_fds)
 		return err_set(err, ENOMEM, "out of memory");
 	/* The servers act as the sandbox's own host identity (pathfs-confine.c). */
 	if (!spec->linux.n_uid_mappings || !spec->linux.n_gid_mappings)
@@ -226,7 +246,9 @@ int sandbox_rules_prepare(struct spec *spec, struct sandbox_rules_run *run, stru
 	uid_t uid = spec->linux.uid_mappings[0].host_id;
 	gid_t gid = spec->linux.gid_mappings[0].host_id;
 	for (size_t i = 0; r >= 0 && i < plan.n_servers; i++)
-		r = start_one(&plan.servers[i], &plan, uid, gid, &run->staging[i], err);
+		if ((r = start_one(&plan.servers[i], &plan, uid, gid, &run->staging[i],
+				   &run->ctl_fds[i], err)) >= 0)
+			run->n_ctl = i + 1;
 	if (r >= 0 && point_mounts(spec, RULES_PATHFS_SOURCE, run->staging, plan.n_servers) < 0)
 		r = err_set(err, EBADMSG, "path rules: the spec's FUSE mounts do not match its plan");
 	return r;
@@ -242,5 +264,44 @@ void sandbox_rules_done(struct sandbox_rules_run *run)
 	for (size_t i = 0; i < run->n_bind_fds; i++)
 		safe_close(run->bind_fds[i]);
 	free(run->bind_fds);
+	for (size_t i = 0; i < run->n_ctl; i++)
+		safe_close(run->ctl_fds[i]);
+	free(run->ctl_fds);
 	*run = (struct sandbox_rules_run){ 0 };
+}
+
+/* Sends each server the files to join the sandbox's cgroups with (see pathfs.h): v1 tasks
+ * files, or v2's cgroup.procs where there is no v1 hierarchy. Best effort: without it the
+ * server still works, charged to the caller's cgroup. */
+void sandbox_rules_join_cgroups(struct sandbox_rules_run *run, const struct spec *spec,
+				const char *id)
+{
+	_cleanup_cgroup_ struct cgroup *cg = NULL;
+	if (!run->n_ctl || cgroup_open(NULL, spec->linux.cgroups_path, id, &cg, NULL) < 0)
+		return;
+	int fds[PATHFS_JOIN_FDS];
+	size_t n = 0;
+	if (cgroup_self_join_prepare(cg, fds, PATHFS_JOIN_FDS, &n, NULL) < 0)
+		return;
+	int v2 = cgroup_unified_fd(cg);
+	if (n == 0 && v2 >= 0 && (fds[0] = openat(v2, "cgroup.procs", O_WRONLY | O_CLOEXEC)) >= 0)
+		n = 1;
+	union {
+		char buf[CMSG_SPACE(PATHFS_JOIN_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} u = { 0 };
+	for (size_t i = 0; n && i < run->n_ctl; i++) {
+		char byte = 'j';
+		struct iovec iov = { &byte, 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				      .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+		(void)sendmsg(run->ctl_fds[i], &msg, MSG_NOSIGNAL);
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
 }

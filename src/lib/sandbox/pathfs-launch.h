@@ -13,6 +13,8 @@ struct sandbox_rules_run {
 	char **staging; /* the pathfs servers' staging mounts (NULL-terminated) */
 	int *bind_fds;  /* the rules' bind sources, mounted as /proc/self/fd/N */
 	size_t n_bind_fds;
+	int *ctl_fds;   /* our ends of the servers' control sockets */
+	size_t n_ctl;
 };
 
 /*
@@ -22,6 +24,9 @@ struct sandbox_rules_run {
  */
 int sandbox_rules_prepare(struct spec *spec, struct sandbox_rules_run *run, struct hutch_err *err);
 void sandbox_rules_done(struct sandbox_rules_run *run);
+/* Once the container is created: the servers join its cgroups (best effort). */
+void sandbox_rules_join_cgroups(struct sandbox_rules_run *run, const struct spec *spec,
+				const char *id);
 
 /* Makes the calling process (a pathfs server about to serve) the sandbox's own host
  * identity, for good, under a seccomp filter (pathfs-confine.c). */

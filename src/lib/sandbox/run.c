@@ -75,6 +75,8 @@ int sandbox_start(const char *root, const char *id, struct spec *spec, bool one_
 				  .cgroup_best_effort = true, .die_with_parent = one_shot };
 	struct created cr;
 	r = container_create(root, id, &co, &cr, err);
+	if (r >= 0)
+		sandbox_rules_join_cgroups(&rules, spec, id);
 	/* The sandbox holds its own copies of the mounts now (or failed): the host's go. */
 	sandbox_rules_done(&rules);
 	if (r >= 0 && cr.no_cgroup && ret_no_limits)
