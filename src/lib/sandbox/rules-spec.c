@@ -171,17 +171,6 @@ static json_object *plan_json(const struct rules_plan *p, json_object *binds)
 	return o;
 }
 
-static int set_annotation(struct spec *s, const char *key, const char *value)
-{
-	struct spec_key_value *kv = realloc(s->annotations, (s->n_annotations + 1) * sizeof(*kv));
-	if (!kv)
-		return -ENOMEM;
-	s->annotations = kv;
-	kv[s->n_annotations] = (struct spec_key_value){ strdup(key), strdup(value) };
-	s->n_annotations++;
-	return kv[s->n_annotations - 1].key && kv[s->n_annotations - 1].value ? 0 : -ENOMEM;
-}
-
 int rules_plan_apply(struct spec *s, const struct rules_plan *p, struct hutch_err *err)
 {
 	if (!p->n_rules && !p->n_servers)
@@ -208,7 +197,7 @@ int rules_plan_apply(struct spec *s, const struct rules_plan *p, struct hutch_er
 	json_object *o = plan_json(p, binds);
 	const char *text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 								 JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
-	r = text ? set_annotation(s, RULES_ANNOTATION, text) : -ENOMEM;
+	r = text ? spec_annotation_add(s, RULES_ANNOTATION, text) : -ENOMEM;
 	json_object_put(o);
 	return r < 0 ? err_set(err, ENOMEM, "out of memory") : 0;
 }

@@ -380,17 +380,6 @@ static int prepare_changes_dir(const char *dir)
 	return 0;
 }
 
-static int add_annotation(struct spec *s, const char *key, const char *value)
-{
-	struct spec_key_value *kv = realloc(s->annotations, (s->n_annotations + 1) * sizeof(*kv));
-	if (!kv)
-		return -ENOMEM;
-	s->annotations = kv;
-	kv[s->n_annotations] = (struct spec_key_value){ strdup(key), strdup(value) };
-	s->n_annotations++;
-	return kv[s->n_annotations - 1].key && kv[s->n_annotations - 1].value ? 0 : -ENOMEM;
-}
-
 /*
  * As root, each sandbox's user namespace is owned by a host uid of its own, drawn from a
  * range no account uses (see USERNS_OWNER_ANNOTATION): the kernel's per-user counts of one
@@ -405,7 +394,7 @@ static int add_userns_owner(struct spec *s)
 		r = (uint16_t)getpid();
 	char uid[16];
 	snprintf(uid, sizeof(uid), "%u", SANDBOX_OWNER_UID_BASE + 1u + (r % 0xfffeu));
-	return add_annotation(s, USERNS_OWNER_ANNOTATION, uid);
+	return spec_annotation_add(s, USERNS_OWNER_ANNOTATION, uid);
 }
 
 /* --rootfs is copy-on-write: the engine's overlay annotation (see fs/rootfs.h). */
@@ -429,7 +418,7 @@ static int add_rootfs_overlay(struct spec *s, const struct sandbox_opts *o, stru
 			return err_set(err, EINVAL, "--rootfs-size: invalid size '%s'", size);
 		snprintf(value, sizeof(value), "tmpfs:%lld", (long long)bytes);
 	}
-	if (add_annotation(s, ROOTFS_OVERLAY_ANNOTATION, value) < 0)
+	if (spec_annotation_add(s, ROOTFS_OVERLAY_ANNOTATION, value) < 0)
 		return err_set(err, ENOMEM, "out of memory");
 	return 0;
 }
@@ -476,7 +465,7 @@ static int use_empty_root(struct spec *s, struct hutch_err *err)
 	free(s->root_path);
 	s->root_path = TAKE_PTR(dir);
 	s->root_readonly = true;
-	if (add_annotation(s, ROOTFS_OVERLAY_ANNOTATION, "tmpfs:1048576") < 0)
+	if (spec_annotation_add(s, ROOTFS_OVERLAY_ANNOTATION, "tmpfs:1048576") < 0)
 		return err_set(err, ENOMEM, "out of memory");
 	return 0;
 }

@@ -245,3 +245,14 @@ const char *spec_annotation(const struct spec *s, const char *key)
 			return s->annotations[i].value;
 	return NULL;
 }
+
+int spec_annotation_add(struct spec *s, const char *key, const char *value)
+{
+	struct spec_key_value *kv = realloc(s->annotations, (s->n_annotations + 1) * sizeof(*kv));
+	if (!kv)
+		return -ENOMEM;
+	s->annotations = kv;
+	kv[s->n_annotations] = (struct spec_key_value){ strdup(key), strdup(value) };
+	s->n_annotations++;
+	return kv[s->n_annotations - 1].key && kv[s->n_annotations - 1].value ? 0 : -ENOMEM;
+}

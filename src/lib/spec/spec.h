@@ -366,6 +366,8 @@ const char *spec_cap_name(int cap);
 
 /* The value of an annotation, or NULL. */
 const char *spec_annotation(const struct spec *s, const char *key);
+/* Appends an annotation (copies both strings); -ENOMEM. */
+int spec_annotation_add(struct spec *s, const char *key, const char *value);
 
 /* Finds a namespace entry by CLONE_NEW* type, or NULL. */
 const struct spec_namespace *spec_find_namespace(const struct spec *s, int type);
