@@ -152,15 +152,31 @@ static int make_late_namespaces(struct init_ctx *c, struct hutch_err *err)
 		return err_set_errno(err, errno, "create pid/time namespace");
 	if ((fork_ns & CLONE_NEWTIME) && write_time_offsets(c->spec, err) < 0)
 		return -EPERM;
+	/*
+	 * Both of us share the sync socket with the runtime. The runtime must read our SYNC_PID
+	 * (and learn the init's pid) before anything the init sends: without this gate, a busy
+	 * machine could schedule the init's SYNC_READY first, the runtime would take us for the
+	 * init, and our exit would then reach the real init as its parent-death signal. The
+	 * init waits until we are gone (our end of the pipe closes when we exit).
+	 */
+	int gate[2];
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		return err_set_errno(err, errno, "pipe");
 	pid_t pid = fork();
 	if (pid < 0)
 		return err_set_errno(err, errno, "fork container init");
 	if (pid > 0) {
 		struct sync_msg m;
+		close(gate[0]);
 		sync_send(c->sync_fd, SYNC_PID, 0, NULL, -1);
 		sync_recv(c->sync_fd, &m, NULL); /* the parent has read our children: done */
 		_exit(0);
 	}
+	close(gate[1]);
+	char b;
+	while (read(gate[0], &b, 1) < 0 && errno == EINTR)
+		;
+	close(gate[0]);
 	return 0;
 }
 
