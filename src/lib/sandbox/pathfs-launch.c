@@ -4,11 +4,16 @@
  *
  * For each server: the FUSE device is opened and mounted on a private staging directory
  * of the host (root only, 0700, under the runtime dir), a server process is started that
- * owns nothing but that device and an fd of the tree it serves, and the anchor's mount in
- * the spec is pointed at the staging directory. The engine clones that mount into the
- * sandbox while it is created; then the staging mount is detached, so the host keeps no
- * trace of it. The FUSE connection lives exactly as long as the sandbox's mount namespace:
- * when the sandbox is gone the kernel ends the connection and the server exits by itself.
+ * owns nothing but that device, an fd of the tree it serves and a control socket, and
+ * confines itself (pathfs-confine.c); the anchor's mount in the spec is pointed at the
+ * staging directory. The engine clones that mount into the sandbox while it is created;
+ * then the servers are sent the sandbox's cgroup files and join its cgroups, and the
+ * staging mount is detached, so the host keeps no trace of it. A server ends with the
+ * sandbox: killed with its cgroup, or when the sandbox's mount namespace goes and the
+ * kernel ends the FUSE connection.
+ *
+ * The rules' bind sources are opened here too (rules-source.c): the spec mounts the
+ * checked fds, so nothing the sandbox did to the workspace since can redirect them.
  */
 #include <errno.h>
 #include <fcntl.h>
