@@ -9,11 +9,19 @@
  *           an empty read-only tmpfs over it (its name stays listed in the parent, which
  *           is a mount point we cannot rewrite; nothing inside can be seen or created);
  *   fuse    everything else: none (ENOENT, unlisted), view, globs, paths that do not exist
- *           yet. A pathfs server (src/lib/pathfs) serves the rule's anchor directory (the
- *           glob's literal prefix, or the parent of the path) and decides every request
- *           by all the rules; rules beneath an anchor are all enforced by it;
+ *           yet. A pathfs server (src/lib/pathfs) serves the rule's anchor directory and
+ *           decides every request by all the rules; rules beneath an anchor are all
+ *           enforced by it. In a writable region (/work, a --mount) the anchor is the
+ *           region itself, so no directory above a rule can be renamed around the server;
+ *           in the read-only host root it is the glob's literal prefix or the path's
+ *           parent. One server per layout region;
  *   layout  nothing to do: the mount layout already gives that (e.g. hiding a path that
- *           does not exist in the read-only host root, where nothing can create it).
+ *           does not exist in the read-only host root, where nothing can create it);
+ *   shadowed another rule decides wherever this one would, or the path lies beneath a
+ *           directory a rule hides.
+ *
+ * Wherever rules touch a region, its host source path is covered in the sandbox's root
+ * too (hide_sources): the read-only host root would otherwise show it unruled.
  *
  * Landlock is not used for rules: its grants are inherited by everything beneath a
  * directory, so it cannot take access away under an allowed directory, and it denies with
@@ -23,8 +31,8 @@
  * sandbox_start() can start the pathfs servers and inspect can report the mechanisms.
  */
 #include <errno.h>
-#include <limits.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
