@@ -246,6 +246,7 @@ int cmd_create(int argc, char **argv)
 		log_error("%s", err.msg);
 		return HUTCH_EXIT_USAGE;
 	}
+	cli_warn_rules(spec);
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	int code = create_locked(&m, &dirfd, &lockfd);
 	if (code == 0)

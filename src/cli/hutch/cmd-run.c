@@ -103,6 +103,7 @@ int cmd_run(int argc, char **argv)
 		log_error("%s", err.msg);
 		return HUTCH_EXIT_USAGE;
 	}
+	cli_warn_rules(spec);
 	/* Signals wait in the queue (for the forwarder) instead of killing us mid-setup. */
 	sigset_t set;
 	cli_forwarded_signals(&set, true); /* SIGWINCH: read by the pty relay (-t) */

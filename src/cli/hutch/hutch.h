@@ -41,6 +41,9 @@ struct cli_sandbox_args {
 int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a);
 void cli_sandbox_args_release(struct cli_sandbox_args *a);
 void cli_sandbox_usage(FILE *f, const char *cmd);
+/* Prints the path rules' warnings of a sandbox about to be made (stderr). */
+struct spec;
+void cli_warn_rules(const struct spec *spec);
 
 /* The signals run and exec forward to the sandboxed process tree (and SIGWINCH for -t). */
 void cli_forwarded_signals(sigset_t *set, bool with_winch);

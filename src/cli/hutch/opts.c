@@ -9,6 +9,7 @@
 
 #include "hutch.h"
 #include "rules/rules.h"
+#include "sandbox/rules-plan.h"
 #include "sandbox/config.h"
 #include "strv.h"
 
@@ -374,4 +375,11 @@ void cli_sandbox_args_release(struct cli_sandbox_args *a)
 	strv_free(a->labels);
 	sandbox_settings_release(&effective);
 	*a = (struct cli_sandbox_args){ 0 };
+}
+
+void cli_warn_rules(const struct spec *spec)
+{
+	_cleanup_strv_ char **w = rules_plan_warnings(spec);
+	for (size_t i = 0; w && w[i]; i++)
+		log_warn("%s", w[i]);
 }

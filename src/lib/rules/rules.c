@@ -358,6 +358,11 @@ enum rule_access rule_set_access(const struct rule_set *s, const char *path,
 	return a == RULE_ACCESS_LAYOUT ? fallback : a;
 }
 
+bool rule_glob_reaches(const char *glob, const char *dir)
+{
+	return glob_dp(glob, dir, GLOB_PREFIX) || glob_dp(glob, dir, GLOB_BELOW);
+}
+
 bool rule_set_has_rules_below(const struct rule_set *s, const char *dir)
 {
 	for (size_t i = 0; i < s->n; i++) {

@@ -89,6 +89,8 @@ const struct rule *rule_set_decide(const struct rule_set *s, const char *path);
  * at that place). */
 enum rule_access rule_set_access(const struct rule_set *s, const char *path,
 				 enum rule_access fallback);
+/* True if the glob matches dir, an ancestor of it, or could match something beneath it. */
+bool rule_glob_reaches(const char *glob, const char *dir);
 /* True if a file or directory rule lies strictly beneath `dir`, or a glob could match
  * something strictly beneath it (conservative: a glob with '**' before its last component
  * reaches beneath every directory it can enter): renaming `dir` could move paths out from

@@ -225,6 +225,7 @@ void rules_plan_release(struct rules_plan *p)
 		server_release(&p->servers[i]);
 	free(p->servers);
 	strv_free(p->hides);
+	strv_free(p->warnings);
 	for (size_t i = 0; i < p->n_binds; i++) {
 		free(p->binds[i].base);
 		free(p->binds[i].rel);
@@ -310,6 +311,36 @@ static void shadow_hidden(struct rules_plan *p)
 		    p->mech[i] == RULE_MECH_MOUNT)
 			p->mech[i] = RULE_MECH_SHADOWED;
 	}
+}
+
+/*
+ * At equal priority a file or directory rule beats a glob (rules.h): with --deny of a
+ * '.pem' glob and --allow-read docs, docs/x.pem is readable. That is the documented order,
+ * and a surprise: say so when a glob would take away more than a file or directory rule of
+ * the same priority gives where both can apply.
+ */
+static int warn_glob_overridden(struct rules_plan *p)
+{
+	for (size_t i = 0; i < p->rules.n; i++) {
+		const struct rule *g = &p->rules.rules[i];
+		if (g->kind != RULE_GLOB || g->priority == RULE_PRIORITY_DEFAULT)
+			continue;
+		for (size_t j = 0; j < p->rules.n; j++) {
+			const struct rule *d = &p->rules.rules[j];
+			if (d->kind == RULE_GLOB || d->priority != g->priority || d->access <= g->access ||
+			    !rule_glob_reaches(g->pattern, d->pattern))
+				continue;
+			char *w = NULL;
+			if (asprintf(&w, "rule '%s' (%s) does not apply inside '%s': a %s rule of the "
+				     "same priority decides there (%s); give the glob a higher "
+				     "priority (--rule %s:glob:1:%s) if it must hold", g->pattern,
+				     rule_access_name(g->access), d->pattern, rule_kind_name(d->kind),
+				     rule_access_name(d->access), rule_access_name(g->access),
+				     g->pattern) < 0 || strv_consume(&p->warnings, w) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 /* Two mount rules on one path (a rule over the default's, say): only the one that decides
@@ -525,7 +556,8 @@ int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,
 			return err_set(err, ENOMEM, "out of memory");
 		}
 	}
-	if ((r = hide_sources(s, n_layout, &p, err)) < 0) {
+	if ((r = hide_sources(s, n_layout, &p, err)) < 0 ||
+	    (r = warn_glob_overridden(&p) < 0 ? err_set(err, ENOMEM, "out of memory") : 0) < 0) {
 		rules_plan_release(&p);
 		return r;
 	}

@@ -54,6 +54,7 @@ struct rules_plan {
 	size_t n_servers;
 	bool empty_root; /* default none: the root shows only what rules allow */
 	char **hides;    /* host paths of touched regions' sources, covered in the root */
+	char **warnings; /* for people: rules that do not do what they may seem to */
 	struct rules_bind *binds; /* only from rules_plan_from_spec() */
 	size_t n_binds;
 };
@@ -81,3 +82,5 @@ int rules_open_source(const char *base, const char *rel, bool host_root, struct 
 /* For inspect: the annotation as JSON ({"default", "rules": [{rule, enforced_by, at}],
  * "servers": [...]}), or NULL if the sandbox has no rules. */
 const char *rules_plan_annotation(const struct spec *s);
+/* The plan's warnings (see warn_glob_overridden), a heap strv, or NULL. */
+char **rules_plan_warnings(const struct spec *s);

@@ -168,6 +168,10 @@ static json_object *plan_json(const struct rules_plan *p, json_object *binds)
 		json_object_array_add(hidden, json_object_new_string(p->hides[i]));
 	/* host paths of the workspace or mounts, covered where the root would show them */
 	json_object_object_add(o, "hidden_sources", hidden);
+	json_object *warnings = json_object_new_array();
+	for (size_t i = 0; p->warnings && p->warnings[i]; i++)
+		json_object_array_add(warnings, json_object_new_string(p->warnings[i]));
+	json_object_object_add(o, "warnings", warnings);
 	return o;
 }
 
@@ -315,4 +319,17 @@ int rules_plan_from_spec(const struct spec *s, struct rules_plan *ret, struct hu
 	if (r < 0)
 		rules_plan_release(ret);
 	return r;
+}
+
+char **rules_plan_warnings(const struct spec *s)
+{
+	const char *text = rules_plan_annotation(s);
+	json_object *o = text ? json_tokener_parse(text) : NULL, *w;
+	char **ret = NULL;
+	if (o && json_object_object_get_ex(o, "warnings", &w) && json_object_is_type(w, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(w); i++)
+			if (strv_push(&ret, json_object_get_string(json_object_array_get_idx(w, i))) < 0)
+				break;
+	json_object_put(o);
+	return ret;
 }

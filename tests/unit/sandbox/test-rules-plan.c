@@ -327,6 +327,31 @@ static void test_host_path_hidden_and_nested_regions(void **state)
 	rmdir(dir);
 }
 
+/* A glob that a same-priority directory rule overrides is worth a warning; not with a
+ * higher priority. */
+static void test_warning_when_a_directory_beats_a_glob(void **state)
+{
+	(void)state;
+	struct spec *s = NULL;
+	struct hutch_err err = { 0 };
+	assert_int_equal(build(NULL, &s, &err, "none:glob:/work/**/*.pem", "read:sub", NULL), 0);
+	char **w = rules_plan_warnings(s);
+	assert_int_equal(strv_length(w), 1);
+	assert_non_null(strstr(w[0], "does not apply inside '/work/sub'"));
+	strv_free(w);
+	spec_free(s);
+	assert_int_equal(build(NULL, &s, &err, "none:glob:1:/work/**/*.pem", "read:sub", NULL), 0);
+	w = rules_plan_warnings(s);
+	assert_int_equal(strv_length(w), 0);
+	strv_free(w);
+	spec_free(s);
+	assert_int_equal(build(NULL, &s, &err, "none:glob:/work/sub/*.key", "read:/etc", NULL), 0);
+	w = rules_plan_warnings(s); /* the glob cannot reach /etc */
+	assert_int_equal(strv_length(w), 0);
+	strv_free(w);
+	spec_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_default_none),
 		cmocka_unit_test(test_host_path_hidden_and_nested_regions),
+		cmocka_unit_test(test_warning_when_a_directory_beats_a_glob),
 	};
 	return cmocka_run_group_tests(tests, make_workspace, remove_workspace);
 }
