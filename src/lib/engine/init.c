@@ -163,8 +163,12 @@ static int make_late_namespaces(struct init_ctx *c, struct hutch_err *err)
 	if (pipe2(gate, O_CLOEXEC) < 0)
 		return err_set_errno(err, errno, "pipe");
 	pid_t pid = fork();
-	if (pid < 0)
-		return err_set_errno(err, errno, "fork container init");
+	if (pid < 0) {
+		int e = errno;
+		close(gate[0]);
+		close(gate[1]);
+		return err_set_errno(err, e, "fork container init");
+	}
 	if (pid > 0) {
 		struct sync_msg m;
 		close(gate[0]);
