@@ -136,3 +136,11 @@ char *path_absolute(const char *p)
 	char cwd[PATH_MAX];
 	return getcwd(cwd, sizeof(cwd)) ? path_join(cwd, p) : NULL;
 }
+
+bool path_is_under(const char *path, const char *dir)
+{
+	if (strcmp(dir, "/") == 0)
+		return path[0] == '/';
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}

@@ -11,6 +11,9 @@ int mkdir_p(const char *path, mode_t mode);
 char *path_join(const char *a, const char *b);
 /* True if p is absolute and has no "." or ".." component. */
 bool path_is_normalized_absolute(const char *p);
+/* True if the absolute path is dir or lies beneath it, by the text ("/a/bc" is not under
+ * "/a/b"); every absolute path is under "/". */
+bool path_is_under(const char *path, const char *dir);
 /*
  * Opens `path` as if `rootfd` were "/" (symlinks and ".." cannot leave it).
  * Uses openat2(RESOLVE_IN_ROOT); on kernels without openat2 returns -ENOSYS so the caller

@@ -84,6 +84,24 @@ leak_snapshot() {
 
 # Removes a test dir, but first detaches anything still mounted below it: a leaked bind mount
 # of a host directory must never be recursed into by rm.
+# Removes sandbox $1 (with the caller's hutch() and $R) and waits until its agent and
+# hutch's own helpers are reaped: init may reap orphans slowly, and the leak check would
+# count their zombies.
+sandbox_rm_wait() { # id
+	local apid
+	apid=$(jq -r .pid "$R/$1/engine/$1/state.json" 2>/dev/null || true)
+	hutch rm -f "$1" >/dev/null 2>&1 || true
+	for _ in $(seq 100); do
+		[ -n "$apid" ] && [ "$apid" != null ] && [ -d "/proc/$apid" ] || break
+		ps -o stat= -p "$apid" | grep -q '^Z' && break
+		sleep 0.05
+	done
+	for _ in $(seq 60); do
+		ps -e -o stat=,ppid=,comm= | awk '$1 ~ /^Z/ && $2 == 1 && $3 ~ /hutch/ {f=1} END {exit !f}' || break
+		sleep 0.05
+	done
+}
+
 safe_rm() { # dir
 	local m
 	for m in $(awk -v d="$1/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r); do

@@ -18,21 +18,7 @@ sb_start() {
 	trap sb_stop EXIT
 }
 
-sb_stop() {
-	local apid
-	apid=$(jq -r .pid "$R/$SB/engine/$SB/state.json" 2>/dev/null || true)
-	hutch rm -f "$SB" >/dev/null 2>&1 || true
-	# The agent and hutch's helpers may linger as zombies until init reaps them (slowly on
-	# some machines): the leak check would count them.
-	for _ in $(seq 100); do
-		[ -n "$apid" ] && [ "$apid" != null ] && [ -d "/proc/$apid" ] || break
-		sleep 0.05
-	done
-	for _ in $(seq 60); do
-		ps -e -o stat=,ppid=,comm= | awk '$1 ~ /^Z/ && $2 == 1 && $3 ~ /hutch/ {f=1} END {exit !f}' || break
-		sleep 0.05
-	done
-}
+sb_stop() { sandbox_rm_wait "$SB"; }
 
 # Processes in the sandbox whose command line is exactly "$1".
 count_procs() {

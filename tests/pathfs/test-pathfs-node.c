@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "path.h"
 #include "pathfs/pathfs-internal.h"
 
 static struct pnode *add(struct pfs *fs, const char *path)

@@ -85,7 +85,6 @@ void pnode_move_commit(struct pfs *fs, struct pnode_move *m);
 void pnode_move_free(struct pnode_move *m);
 /* parent + "/" + name as a heap string; -ENAMETOOLONG past PATH_MAX. */
 int path_child(const char *parent, const char *name, char **ret);
-bool path_is_under(const char *path, const char *dir); /* path == dir or beneath */
 
 /* pathfs-quota.c */
 #define PATHFS_INODE_COST 4096 /* what a new name is charged */

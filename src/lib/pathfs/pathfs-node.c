@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "path.h"
 #include "pathfs-internal.h"
 
 struct pnode_move {
@@ -26,14 +27,6 @@ static uint32_t path_hash(const char *p)
 	for (; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	return h;
-}
-
-bool path_is_under(const char *path, const char *dir)
-{
-	size_t l = strlen(dir);
-	if (strcmp(dir, "/") == 0)
-		return path[0] == '/';
-	return strncmp(path, dir, l) == 0 && (path[l] == '\0' || path[l] == '/');
 }
 
 int path_child(const char *parent, const char *name, char **ret)

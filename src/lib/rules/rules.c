@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "path.h"
 #include "rules/rules.h"
 
 #define RULES_FILE_MAX (1u << 20)
@@ -304,14 +305,6 @@ bool rule_glob_match(const char *glob, const char *path)
 	return glob_dp(glob, path, GLOB_WHOLE);
 }
 
-static bool under(const char *dir, const char *path)
-{
-	if (strcmp(dir, "/") == 0)
-		return path[0] == '/';
-	size_t n = strlen(dir);
-	return strncmp(dir, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 bool rule_matches(const struct rule *r, const char *path)
 {
 	switch (r->kind) {
@@ -319,7 +312,7 @@ bool rule_matches(const struct rule *r, const char *path)
 		return strcmp(r->pattern, path) == 0;
 	case RULE_DIRECTORY:
 	case RULE_KIND_AUTO: /* unresolved: as a directory (a superset of file) */
-		return under(r->pattern, path);
+		return path_is_under(path, r->pattern);
 	case RULE_GLOB:
 		return glob_dp(r->pattern, path, GLOB_PREFIX);
 	}
@@ -368,7 +361,7 @@ bool rule_set_has_rules_below(const struct rule_set *s, const char *dir)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rule *r = &s->rules[i];
 		if (r->kind == RULE_GLOB ? glob_dp(r->pattern, dir, GLOB_BELOW)
-					 : under(dir, r->pattern) && strcmp(dir, r->pattern) != 0)
+					 : path_is_under(r->pattern, dir) && strcmp(dir, r->pattern) != 0)
 			return true;
 	}
 	return false;

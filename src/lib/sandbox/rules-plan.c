@@ -52,14 +52,6 @@ struct place {
 	bool writable;
 };
 
-static bool under(const char *dir, const char *path)
-{
-	if (strcmp(dir, "/") == 0)
-		return true;
-	size_t n = strlen(dir);
-	return strncmp(dir, path, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
 static bool has_option(const struct spec_mount *m, const char *opt)
 {
 	return strv_contains(m->options, opt);
@@ -70,16 +62,27 @@ static void place_release(struct place *p)
 	free(p->host);
 }
 
+const struct spec_mount *rules_region_of(const struct spec *s, size_t n_layout, const char *path)
+{
+	const struct spec_mount *best = NULL;
+	for (size_t i = 0; i < n_layout; i++)
+		if (path_is_under(path, s->mounts[i].destination) &&
+		    (!best || strlen(s->mounts[i].destination) >= strlen(best->destination)))
+			best = &s->mounts[i];
+	return best;
+}
+
+static const char *region_dst(const struct spec_mount *region)
+{
+	return region ? region->destination : "/";
+}
+
 /* The layout mount a sandbox path lies in (the deepest), and its host path. */
 static int find_place(const struct spec *s, size_t n_layout, const char *path, struct place *ret,
 		      struct hutch_err *err)
 {
-	const struct spec_mount *best = NULL;
-	for (size_t i = 0; i < n_layout; i++)
-		if (under(s->mounts[i].destination, path) &&
-		    (!best || strlen(s->mounts[i].destination) >= strlen(best->destination)))
-			best = &s->mounts[i];
-	*ret = (struct place){ .region = best, .region_dst = best ? best->destination : "/" };
+	const struct spec_mount *best = rules_region_of(s, n_layout, path);
+	*ret = (struct place){ .region = best, .region_dst = region_dst(best) };
 	const char *rest = path + (best ? strlen(best->destination) : 0);
 	if (!best) {
 		/* The host root, also when default none replaces it by an empty root that
@@ -148,7 +151,7 @@ static bool enclosed(const struct rule_set *rs, const char *path)
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rule *o = &rs->rules[i];
 		if (o->kind == RULE_DIRECTORY && o->access >= RULE_ACCESS_VIEW &&
-		    under(o->pattern, path) && strcmp(o->pattern, path) != 0)
+		    path_is_under(path, o->pattern) && strcmp(o->pattern, path) != 0)
 			return true;
 	}
 	return false;
@@ -364,7 +367,7 @@ static void merge_servers(struct rules_plan *p)
 	for (size_t i = 0; i < p->n_servers;) {
 		bool inner = false;
 		for (size_t j = 0; j < p->n_servers && !inner; j++)
-			inner = j != i && under(p->servers[j].anchor, p->servers[i].anchor) &&
+			inner = j != i && path_is_under(p->servers[i].anchor, p->servers[j].anchor) &&
 				strcmp(p->servers[j].anchor, p->servers[i].anchor) != 0 &&
 				strcmp(p->servers[j].region_dst, p->servers[i].region_dst) == 0;
 		if (!inner) {
@@ -376,24 +379,14 @@ static void merge_servers(struct rules_plan *p)
 	}
 }
 
-/* The deepest layout mount holding path ("/" for the root). */
-static const char *region_dst_of(const struct spec *s, size_t n_layout, const char *path)
-{
-	const char *best = "/";
-	for (size_t i = 0; i < n_layout; i++)
-		if (under(s->mounts[i].destination, path) &&
-		    strlen(s->mounts[i].destination) >= strlen(best))
-			best = s->mounts[i].destination;
-	return best;
-}
 
 /* The server of path's own region whose anchor holds it, or NULL. */
 static const struct rules_server *server_for(const struct rules_plan *p, const struct spec *s,
 					     size_t n_layout, const char *path)
 {
-	const char *region = region_dst_of(s, n_layout, path);
+	const char *region = region_dst(rules_region_of(s, n_layout, path));
 	for (size_t i = 0; i < p->n_servers; i++)
-		if (under(p->servers[i].anchor, path) && strcmp(p->servers[i].region_dst, region) == 0)
+		if (path_is_under(path, p->servers[i].anchor) && strcmp(p->servers[i].region_dst, region) == 0)
 			return &p->servers[i];
 	return NULL;
 }
@@ -473,13 +466,13 @@ static int hide_sources(const struct spec *s, size_t n_layout, struct rules_plan
 			continue;
 		bool touched = false;
 		for (size_t j = 0; j < p->rules.n && !touched; j++)
-			touched = under(m->destination, p->rules.rules[j].pattern) ||
+			touched = path_is_under(p->rules.rules[j].pattern, m->destination) ||
 				  (p->rules.rules[j].kind == RULE_GLOB &&
 				   strncmp(p->rules.rules[j].pattern, m->destination,
 					   strlen(m->destination)) == 0);
 		for (size_t j = 0; j < p->n_servers && !touched; j++)
 			touched = strcmp(p->servers[j].region_dst, m->destination) == 0;
-		if (!touched || strcmp(region_dst_of(s, n_layout, m->source), "/") != 0 ||
+		if (!touched || rules_region_of(s, n_layout, m->source) ||
 		    !reachable(m->source) || strv_contains(p->hides, m->source))
 			continue;
 		/* With default none the root shows only what rules allow. */

@@ -61,6 +61,9 @@ struct rules_plan {
 
 const char *rule_mech_name(enum rule_mech m);
 
+/* The deepest of the first n_layout mounts of the spec holding path; NULL: the root. */
+const struct spec_mount *rules_region_of(const struct spec *s, size_t n_layout, const char *path);
+
 /* Plans the rules (texts in the rules.h one-line form) against the first n_layout mounts
  * of the spec (the layout: root, system mounts, /work, --mount, --tmpfs). */
 int rules_plan_make(const struct spec *s, size_t n_layout, char *const *texts,

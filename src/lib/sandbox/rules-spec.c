@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "path.h"
 #include "sandbox/rules-plan.h"
 #include "strv.h"
 
@@ -55,19 +56,6 @@ static int push_mount(struct spec *s, const char *dst, const char *type, const c
 	return 0;
 }
 
-/* The layout mount a rule's bind inherits its id mapping from (the workspace's). */
-static const struct spec_mount *region_of(const struct spec *s, size_t n, const char *path)
-{
-	const struct spec_mount *best = NULL;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(s->mounts[i].destination);
-		if (strncmp(s->mounts[i].destination, path, len) == 0 &&
-		    (path[len] == '/' || path[len] == '\0') &&
-		    (!best || len >= strlen(best->destination)))
-			best = &s->mounts[i];
-	}
-	return best;
-}
 
 /* An empty, read-only tmpfs nobody may enter: what hides a directory in place. */
 static const char *const hide[] = { "ro", "nosuid", "nodev", "noexec", "mode=000", "size=4k",
@@ -93,7 +81,8 @@ static int add_rule_mount(struct spec *s, size_t n_layout, const struct rule *r,
 	static const char *const rw[] = { "rbind", "nosuid", "nodev", NULL };
 	if (r->access == RULE_ACCESS_NONE)
 		return push_mount(s, at, "tmpfs", "tmpfs", hide, idmap_of(NULL));
-	const struct spec_mount *region = region_of(s, n_layout, at);
+	/* its id mapping comes along (the workspace's) */
+	const struct spec_mount *region = rules_region_of(s, n_layout, at);
 	char src[32];
 	snprintf(src, sizeof(src), RULES_BIND_SOURCE "%zu", json_object_array_length(binds));
 	json_object_array_add(binds, bind_json(region, at));

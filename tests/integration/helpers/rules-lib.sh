@@ -173,17 +173,7 @@ sb_start() {
 	trap sb_stop EXIT
 }
 
-# Also waits for the agent to be gone (init may reap it slowly): the leak check counts it.
-sb_stop() {
-	local apid
-	apid=$(jq -r .pid "$R/$SB/engine/$SB/state.json" 2>/dev/null || true)
-	hutch rm -f "$SB" >/dev/null 2>&1 || true
-	for _ in $(seq 100); do
-		[ -n "$apid" ] && [ "$apid" != null ] && [ -d "/proc/$apid" ] || break
-		ps -o stat= -p "$apid" | grep -q '^Z' && break
-		sleep 0.05
-	done
-}
+sb_stop() { sandbox_rm_wait "$SB"; }
 
 sbexec() { hutch exec "$SB" -- sh -c "$PROBE
 $1"; }
