@@ -104,6 +104,8 @@ struct hutch_exit {
 	int core_dumped;
 	int timed_out;             /* killed because timeout_ms passed */
 	uint64_t wall_ns, utime_us, stime_us, maxrss_kb;
+	int reserve_killed;        /* killed because a file system the sandbox can write fell
+				    * below its free-space reserve (hutch-agent --reserve) */
 };
 
 /* Captured output of hutch_agent_run() and hutch_agent_session_exec(). */

@@ -103,6 +103,7 @@ struct proc {
 	struct rusage ru;
 	uint64_t start_ns, end_ns, start_real_ns, deadline_ns;
 	bool timed_out;
+	bool reserve_killed; /* killed by the disk reserve guard (guard.c) */
 	/* stdin: agent-held write end (pipe or pty master) and what is queued for it */
 	struct watch in_w;
 	uint8_t *in_buf;
@@ -150,6 +151,17 @@ void watch_del(struct watch *w);
 int loop_init(void);
 int loop_run(void);
 void agent_stop(uint64_t grace_ns);
+/* Kills every process we know of and, as subreaper/PID 1, whatever was reparented to us. */
+void agent_kill_everything(void);
+/* True while any child (ours or an orphan reparented to us) is not yet reaped. */
+bool agent_has_children(void);
+
+/* guard.c: the disk reserve guard */
+/* Adds "BYTES:PATH": keep BYTES free on the file system of PATH (opened now). */
+int guard_add(const char *spec);
+void guards_timers(uint64_t now, uint64_t *next);
+/* -ENOSPC with a message when a guarded file system is below its reserve. */
+int guard_check(char *msg, size_t len);
 
 /* conn.c */
 void conn_accept(struct watch *w, uint32_t events);

@@ -2,7 +2,7 @@
 /*
  * The event loop: epoll over every watched fd, a signalfd for SIGCHLD and the signals PID 1
  * forwards, and deadlines (process timeouts, session timeouts, handshake timeouts, the stop
- * grace period) folded into the epoll timeout.
+ * grace period, the disk reserve guard's next look) folded into the epoll timeout.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,8 +145,7 @@ static void kill_children(void)
 	}
 }
 
-/* Kills every process we know of and, as subreaper/PID 1, whatever was reparented to us. */
-static void kill_everything(void)
+void agent_kill_everything(void)
 {
 	for (struct proc *p = agent.procs; p; p = p->next)
 		if (p->running)
@@ -180,7 +179,7 @@ static bool any_running(void)
 }
 
 /* Children that are not in our table (orphans reparented to us) also keep us waiting. */
-static bool any_child(void)
+bool agent_has_children(void)
 {
 	siginfo_t si = { 0 };
 	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
@@ -204,13 +203,14 @@ int loop_run(void)
 		procs_timers(now, &next);
 		sessions_timers(now, &next);
 		conns_timers(now, &next);
+		guards_timers(now, &next);
 		if (agent.stopping) {
 			if (now >= agent.stop_deadline_ns) {
-				kill_everything();
+				agent_kill_everything();
 				agent.stop_deadline_ns = now + 200000000ull;
 			}
 			reap_all();
-			if (!any_running() && !any_child())
+			if (!any_running() && !agent_has_children())
 				break;
 			/* Poll for the last children: their exits may predate our signalfd read. */
 			next = MIN(next, MIN(agent.stop_deadline_ns, now + 50000000ull));

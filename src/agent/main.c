@@ -8,7 +8,8 @@
  * What it does for the processes around it: reaps every zombie (as PID 1, or as a child
  * subreaper otherwise), forwards SIGTERM/SIGINT/SIGHUP/SIGUSR1/SIGUSR2 to the process groups
  * it started, and on SIGTERM (or SHUTDOWN) stops: children get SIGTERM, then SIGKILL after
- * --stop-timeout seconds, and the agent exits once no child is left.
+ * --stop-timeout seconds, and the agent exits once no child is left. With --reserve it guards
+ * free disk space on the file systems it is given (guard.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +39,10 @@ static void usage(FILE *f)
 		   "  --fd N               serve the listening socket inherited as fd N\n"
 		   "  --token-stdin        read a token from stdin; clients must present it in HELLO\n"
 		   "  --stop-timeout SEC   grace between SIGTERM and SIGKILL when stopping (default 10)\n"
+		   "  --reserve BYTES[,INODES]:DIR\n"
+		   "                       keep BYTES (and INODES inodes) free on the file system of\n"
+		   "                       DIR: below, kill every process and start none until space\n"
+		   "                       is back (repeatable)\n"
 		   "  -h, --help           show this help\n"
 		   "      --version        show the version\n");
 }
@@ -131,6 +136,7 @@ int main(int argc, char **argv)
 		{ "fd", required_argument, NULL, 'f' },
 		{ "token-stdin", no_argument, NULL, 't' },
 		{ "stop-timeout", required_argument, NULL, 's' },
+		{ "reserve", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -138,7 +144,7 @@ int main(int argc, char **argv)
 	const char *listen_path = NULL, *fd_arg = NULL;
 	bool token = false;
 	long stop_timeout = 10;
-	int c;
+	int c, r;
 	fix_std_fds();
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -155,6 +161,13 @@ int main(int argc, char **argv)
 			stop_timeout = strtol(optarg, NULL, 10);
 			if (stop_timeout < 0 || stop_timeout > 3600) {
 				fprintf(stderr, "hutch-agent: bad --stop-timeout '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			if ((r = guard_add(optarg)) < 0) {
+				fprintf(stderr, "hutch-agent: --reserve '%s': %s\n", optarg,
+					r == -EINVAL ? "expected BYTES[,INODES]:/DIR" : strerror(-r));
 				return 2;
 			}
 			break;
@@ -186,7 +199,6 @@ int main(int argc, char **argv)
 	agent.pid1 = getpid() == 1;
 	if (!agent.pid1)
 		prctl(PR_SET_CHILD_SUBREAPER, 1); /* orphans of our children come back to us */
-	int r;
 	if (token && (r = read_token()) < 0) {
 		fprintf(stderr, "hutch-agent: read token from stdin: %s\n", strerror(-r));
 		return 1;

@@ -227,6 +227,8 @@ void proc_fill_exit(struct proto_enc *e, const struct proc *p)
 					     (uint64_t)p->ru.ru_stime.tv_usec);
 	proto_put_u64(e, T_MAXRSS_KB, (uint64_t)p->ru.ru_maxrss);
 	proto_put_u32(e, T_TIMED_OUT, p->timed_out);
+	if (p->reserve_killed)
+		proto_put_u32(e, T_RESERVE_KILLED, 1);
 }
 
 static void send_exit(struct conn *c, uint32_t req, const struct proc *p)

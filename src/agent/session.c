@@ -284,6 +284,11 @@ void h_session_new(struct conn *c, const struct proto_hdr *h, const struct proto
 		reply_error(c, h->id, EAGAIN, "session: too many sessions");
 		return;
 	}
+	char why[256];
+	if (guard_check(why, sizeof(why)) < 0) {
+		reply_error(c, h->id, ENOSPC, "session: %s", why);
+		return;
+	}
 	e = spawn_parse_common(f, &r, &what);
 	bool detached = proto_u32_or(f, T_DETACHED, 0, &q) != 0;
 	uint32_t cap = proto_u32_or(f, T_OUTPUT_CAP, 1u << 20, &q);
@@ -372,6 +377,11 @@ void h_session_exec(struct conn *c, const struct proto_hdr *h, const struct prot
 	}
 	if (s->sh_dead) {
 		reply_error(c, h->id, EPIPE, "session %u: shell has exited", s->id);
+		return;
+	}
+	char why[256];
+	if (guard_check(why, sizeof(why)) < 0) {
+		reply_error(c, h->id, ENOSPC, "session %u: %s", s->id, why);
 		return;
 	}
 	struct proc *p = s->sh;

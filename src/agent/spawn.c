@@ -434,6 +434,11 @@ void h_spawn(struct conn *c, const struct proto_hdr *h, const struct proto_field
 		reply_error(c, h->id, EAGAIN, "spawn: too many processes");
 		return;
 	}
+	char why[256];
+	if (guard_check(why, sizeof(why)) < 0) {
+		reply_error(c, h->id, ENOSPC, "spawn: %s", why);
+		return;
+	}
 	e = proto_get_strv(f, T_ARGV, AGENT_MAX_ARGS, &r.argv);
 	if (e == 0 && !r.argv[0])
 		e = -EINVAL;

@@ -133,9 +133,19 @@ int cli_agent_error(int r, const struct hutch_err *err)
 		return HUTCH_EXIT_NO_SUCH_ID;
 	case EBUSY:
 		return HUTCH_EXIT_BUSY;
+	case ENOSPC:
+		return HUTCH_EXIT_DISK_RESERVE;
 	default:
 		return HUTCH_EXIT_SANDBOX;
 	}
+}
+
+void cli_report_reserve_kill(const struct hutch_exit *ex)
+{
+	if (ex->reserve_killed)
+		log_error("killed: a file system the sandbox writes to (the workspace or a mount) "
+			  "fell below its free-space reserve; free space on the host, or see "
+			  "--disk-reserve");
 }
 
 int cli_parse_timeout(const char *flag, const char *arg, uint32_t *ret_ms)
@@ -526,6 +536,7 @@ static int exec_run(struct exec_args *a, struct hutch_agent *agent, char **env,
 			  a->timeout_ms / 1000.0);
 		return HUTCH_EXIT_TIMEOUT;
 	}
+	cli_report_reserve_kill(&ex);
 	return sandbox_exit_code(&ex);
 }
 

@@ -83,6 +83,8 @@ static void status_text(const struct hutch_proc_info *p, char *buf, size_t size)
 		snprintf(buf, size, "running");
 	else if (p->exit.timed_out)
 		snprintf(buf, size, "timed out");
+	else if (p->exit.reserve_killed)
+		snprintf(buf, size, "disk reserve");
 	else if (p->exit.exited)
 		snprintf(buf, size, "exited %d", p->exit.code);
 	else
@@ -137,6 +139,8 @@ static void ps_json(const struct hutch_proc_info *v, size_t n)
 			json_object_object_add(o, "signal",
 					       e->exited ? NULL : json_object_new_int(e->signal));
 			json_object_object_add(o, "timed_out", json_object_new_boolean(e->timed_out));
+			json_object_object_add(o, "reserve_killed",
+					       json_object_new_boolean(e->reserve_killed));
 			json_object_object_add(o, "status", json_object_new_int(sandbox_exit_code(e)));
 			json_object_object_add(o, "wall_ns", json_object_new_int64((int64_t)e->wall_ns));
 		}

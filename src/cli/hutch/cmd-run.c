@@ -82,7 +82,10 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 	}
 	hutch_agent_close(f.conn);
 	safe_close(f.sfd);
-	return r < 0 ? r : sandbox_exit_code(&ex);
+	if (r < 0)
+		return r;
+	cli_report_reserve_kill(&ex);
+	return sandbox_exit_code(&ex);
 }
 
 int cmd_run(int argc, char **argv)
@@ -127,7 +130,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (r < 0) {
 		log_error("%s", err.msg);
-		return HUTCH_EXIT_SANDBOX;
+		return r == -ENOSPC ? HUTCH_EXIT_DISK_RESERVE : HUTCH_EXIT_SANDBOX;
 	}
 	return r;
 }

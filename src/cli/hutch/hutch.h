@@ -90,6 +90,7 @@ int cli_command_env(struct cli_target *t, struct hutch_agent *a, char **extra,
 #define HUTCH_EXIT_NO_SUCH_ID 4   /* unknown process or session id */
 #define HUTCH_EXIT_BUSY 5         /* the session is running another command */
 #define HUTCH_EXIT_AGENT_LOST 9   /* the agent went away mid-call (killed, sandbox stopped) */
+#define HUTCH_EXIT_DISK_RESERVE 123 /* a writable file system is below its free-space reserve */
 #define HUTCH_EXIT_TIMEOUT 124    /* --timeout passed: the process tree was killed */
 #define HUTCH_EXIT_CANNOT_EXEC 126 /* the command exists but cannot be run */
 
@@ -107,6 +108,8 @@ int cli_target_connect(struct cli_target *t, struct hutch_agent **ret);
 void cli_target_release(struct cli_target *t);
 /* Prints err and maps an agent call's -errno to one of the exit codes above (or 125). */
 int cli_agent_error(int r, const struct hutch_err *err);
+/* Says why, when the disk reserve guard killed the command (its exit code is then 123). */
+void cli_report_reserve_kill(const struct hutch_exit *ex);
 /* "--socket"/"--token-file" handling shared by the commands: 1 if c was one of them. */
 int cli_target_opt(struct cli_target *t, int c, const char *arg);
 #define CLI_TARGET_OPTIONS { "socket", required_argument, NULL, 0x1001 }, \

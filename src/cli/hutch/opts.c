@@ -23,11 +23,13 @@ enum {
 	OPT_RULE,
 	OPT_DEFAULT_ACCESS,
 	OPT_WORKSPACE_QUOTA,
+	OPT_DISK_RESERVE,
 };
 
 static const char run_summary[] =
 	"Runs CMD in a new sandbox and removes the sandbox when it ends. The exit code is\n"
-	"CMD's (128+N if killed by signal N, 124 on --timeout); hutch's own errors exit 125.\n";
+	"CMD's (128+N if killed by signal N, 124 on --timeout, 123 when the disk reserve was\n"
+	"reached); hutch's own errors exit 125.\n";
 static const char create_summary[] =
 	"Creates a sandbox and prints its id. With CMD, CMD is its main process (see logs,\n"
 	"wait); without, the sandbox idles until exec, session or rm.\n";
@@ -68,6 +70,9 @@ void cli_sandbox_usage(FILE *f, const char *cmd)
 		"  --rules FILE           path rules from a JSON file (docs/sandbox.md)\n"
 		"  --workspace-quota SIZE  at most SIZE more bytes in the workspace (ENOSPC after;\n"
 		"                         served through hutch-pathfs; default none)\n"
+		"  --disk-reserve R       keep R free on every host file system the sandbox writes\n"
+		"                         (workspace, rw mounts): below it, every process is killed\n"
+		"                         (exit 123); auto (5%%, at most 2g), N%%, SIZE, or 0 for off\n"
 		"  --default-access A     where no rule decides: none, view, read, write or layout\n"
 		"                         (default layout: read-only root, writable workspace)\n"
 		"  -t, --tty              run with a terminal\n"
@@ -118,6 +123,7 @@ static const char *setting_key(int c)
 	case OPT_DEFAULT_ACCESS: return "default_access";
 	case OPT_RULE: return "rules";
 	case OPT_WORKSPACE_QUOTA: return "workspace_quota";
+	case OPT_DISK_RESERVE: return "disk_reserve";
 	}
 	return NULL;
 }
@@ -325,6 +331,7 @@ int cli_parse_sandbox_args(int argc, char **argv, struct cli_sandbox_args *a)
 		{ "rule", required_argument, NULL, OPT_RULE },
 		{ "default-access", required_argument, NULL, OPT_DEFAULT_ACCESS },
 		{ "workspace-quota", required_argument, NULL, OPT_WORKSPACE_QUOTA },
+		{ "disk-reserve", required_argument, NULL, OPT_DISK_RESERVE },
 		{ "help", no_argument, NULL, 'h' },          { 0 },
 	};
 	_cleanup_(sandbox_settings_release) struct sandbox_settings flags = { 0 };

@@ -70,6 +70,8 @@ void client_read_exit(const struct proto_fields *f, struct hutch_exit *ret)
 		ret->core_dumped = v != 0;
 	if (proto_get_u32(f, T_TIMED_OUT, &v) == 0)
 		ret->timed_out = v != 0;
+	if (proto_get_u32(f, T_RESERVE_KILLED, &v) == 0)
+		ret->reserve_killed = v != 0;
 	proto_get_u64(f, T_WALL_NS, &ret->wall_ns);
 	proto_get_u64(f, T_UTIME_US, &ret->utime_us);
 	proto_get_u64(f, T_STIME_US, &ret->stime_us);

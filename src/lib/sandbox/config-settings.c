@@ -13,6 +13,7 @@
 #include "parse.h"
 #include "rules/rules.h"
 #include "sandbox/config.h"
+#include "sandbox/disk-reserve.h"
 #include "strv.h"
 
 void sandbox_settings_release(struct sandbox_settings *s)
@@ -23,6 +24,7 @@ void sandbox_settings_release(struct sandbox_settings *s)
 	free(s->cwd);
 	free(s->seccomp);
 	free(s->rootfs_size);
+	free(s->disk_reserve);
 	free(s->rootfs_changes);
 	free(s->default_access);
 	strv_free(s->rules);
@@ -171,6 +173,8 @@ static int set_string_setting(struct sandbox_settings *s, const char *key, const
 		  SANDBOX_SET_ROOTFS_CHANGES },
 		{ "default_access", offsetof(struct sandbox_settings, default_access),
 		  SANDBOX_SET_DEFAULT_ACCESS },
+		{ "disk_reserve", offsetof(struct sandbox_settings, disk_reserve),
+		  SANDBOX_SET_DISK_RESERVE },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
 		if (strcmp(key, strs[i].key) != 0)
@@ -186,6 +190,10 @@ static int set_string_setting(struct sandbox_settings *s, const char *key, const
 		if (strs[i].bit == SANDBOX_SET_DEFAULT_ACCESS && rule_access_from_name(v, &a) < 0)
 			return err_set(err, EINVAL, "invalid value '%s' (expected none, view, read, "
 				       "write or layout)", v);
+		struct disk_reserve dr;
+		if (strs[i].bit == SANDBOX_SET_DISK_RESERVE && disk_reserve_parse(v, &dr) < 0)
+			return err_set(err, EINVAL, "invalid value '%s' (expected auto, a percentage "
+				       "like 5%%, a size like 2g, or 0 for none)", v);
 		if (set_str((char **)((char *)s + strs[i].off), v) < 0)
 			return err_set(err, ENOMEM, "out of memory");
 		s->set |= strs[i].bit;
@@ -290,7 +298,8 @@ int sandbox_settings_merge(struct sandbox_settings *dst, const struct sandbox_se
 	    ((set & SANDBOX_SET_ROOTFS_CHANGES) &&
 	     set_str(&dst->rootfs_changes, src->rootfs_changes) < 0) ||
 	    ((set & SANDBOX_SET_DEFAULT_ACCESS) &&
-	     set_str(&dst->default_access, src->default_access) < 0))
+	     set_str(&dst->default_access, src->default_access) < 0) ||
+	    ((set & SANDBOX_SET_DISK_RESERVE) && set_str(&dst->disk_reserve, src->disk_reserve) < 0))
 		return -ENOMEM;
 	if (set & SANDBOX_SET_READ_ONLY)
 		dst->read_only = src->read_only;
@@ -354,6 +363,8 @@ int sandbox_settings_to_opts(const struct sandbox_settings *s, struct sandbox_op
 		o->rootfs_changes = s->rootfs_changes;
 	if (set & SANDBOX_SET_DEFAULT_ACCESS)
 		o->default_access = s->default_access;
+	if (set & SANDBOX_SET_DISK_RESERVE)
+		o->disk_reserve = s->disk_reserve;
 	o->read_only = s->read_only;
 	o->has_user = set & SANDBOX_SET_USER;
 	o->uid = s->uid;
@@ -409,6 +420,8 @@ static void add_limits(json_object *o, const struct sandbox_settings *s)
 		(set & SANDBOX_SET_PIDS) ? s->pids : SANDBOX_DEFAULT_PIDS));
 	json_object_object_add(o, "timeout", json_object_new_double(s->timeout_ms / 1000.0));
 	json_object_object_add(o, "workspace_quota", json_object_new_int64(s->workspace_quota));
+	json_object_object_add(o, "disk_reserve", json_object_new_string(
+		s->disk_reserve ? s->disk_reserve : DISK_RESERVE_DEFAULT));
 }
 
 char *sandbox_settings_to_json(const struct sandbox_settings *s, char *const *files,

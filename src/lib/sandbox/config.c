@@ -45,7 +45,7 @@ static const struct {
 	{ "cpus", KIND_NUMBER },     { "pids", KIND_INT },         { "timeout", KIND_NUMBER },
 	{ "network", KIND_STRING },  { "cap_add", KIND_LIST },     { "seccomp", KIND_PATH },
 	{ "rules", KIND_LIST },      { "default_access", KIND_STRING },
-	{ "workspace_quota", KIND_STR_INT },
+	{ "workspace_quota", KIND_STR_INT }, { "disk_reserve", KIND_STR_INT },
 };
 
 static const char *const kind_names[] = {

@@ -52,6 +52,7 @@ enum {
 	SANDBOX_SET_ROOTFS_CHANGES = 1u << 13,
 	SANDBOX_SET_DEFAULT_ACCESS = 1u << 14,
 	SANDBOX_SET_WORKSPACE_QUOTA = 1u << 15,
+	SANDBOX_SET_DISK_RESERVE = 1u << 16,
 };
 
 /* One layer of settings: a config section, a profile, the flags, or the merged result. */
@@ -59,6 +60,7 @@ struct sandbox_settings {
 	uint32_t set; /* SANDBOX_SET_* of the scalars this layer gives */
 	char *rootfs, *workspace, *hostname, *cwd, *seccomp, *rootfs_size, *rootfs_changes;
 	char *default_access; /* path rules: access where no rule decides */
+	char *disk_reserve;   /* free space kept on writable host file systems (disk-reserve.h) */
 	bool read_only, network_host;
 	uint32_t uid, gid;
 	int64_t memory, pids; /* -1: unlimited */

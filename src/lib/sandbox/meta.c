@@ -231,6 +231,7 @@ struct json_object *sandbox_opts_to_json(const struct sandbox_opts *o)
 	json_object_object_add(j, "rules", sandbox_strv_json(o->rules));
 	put_str(j, "defaultAccess", o->default_access);
 	put_i64(j, "workspaceQuota", o->workspace_quota);
+	put_str(j, "diskReserve", o->disk_reserve);
 	return j;
 }
 
@@ -267,6 +268,7 @@ int sandbox_opts_from_json(struct json_object *j, struct sandbox_opts *o, struct
 	o->agent = ref_str(j, "agent");
 	o->default_access = ref_str(j, "defaultAccess");
 	o->workspace_quota = get_i64(j, "workspaceQuota");
+	o->disk_reserve = ref_str(j, "diskReserve");
 	if (sandbox_json_strv(get(j, "mounts"), META_MAX_STRV, &o->mounts) < 0 ||
 	    sandbox_json_strv(get(j, "tmpfs"), META_MAX_STRV, &o->tmpfs) < 0 ||
 	    sandbox_json_strv(get(j, "env"), META_MAX_STRV, &o->env) < 0 ||

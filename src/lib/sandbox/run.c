@@ -109,6 +109,8 @@ int sandbox_exit_code(const struct hutch_exit *e)
 {
 	if (e->timed_out)
 		return SANDBOX_EXIT_TIMEOUT;
+	if (e->reserve_killed)
+		return SANDBOX_EXIT_DISK_RESERVE;
 	if (e->exited)
 		return e->code;
 	return 128 + e->signal;

@@ -10,6 +10,8 @@
 #define SANDBOX_ID_MAX 32
 /* Exit code when the command ran past its timeout (as timeout(1)). */
 #define SANDBOX_EXIT_TIMEOUT 124
+/* Exit code when the disk reserve guard killed the command (a writable file system filled). */
+#define SANDBOX_EXIT_DISK_RESERVE 123
 
 /* A fresh random id "sb-xxxxxxxxxxxx". */
 void sandbox_new_id(char ret[SANDBOX_ID_MAX]);
@@ -29,5 +31,6 @@ int sandbox_start(const char *root, const char *id, struct spec *spec, bool one_
 /* Stops and removes a sandbox: every process killed, cgroups and state removed. */
 void sandbox_cleanup(const char *root, const char *id);
 
-/* Shell-style exit code of a finished command: code, 128+signal, or 124 on timeout. */
+/* Shell-style exit code of a finished command: code, 128+signal, 124 on timeout, 123 when the
+ * disk reserve guard killed it. */
 int sandbox_exit_code(const struct hutch_exit *e);

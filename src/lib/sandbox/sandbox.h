@@ -62,6 +62,8 @@ struct sandbox_opts {
 	char **rules;          /* path rules, "ACCESS[:KIND][:PRIORITY]:PATTERN" (rules/rules.h) */
 	const char *default_access; /* where no rule decides; NULL = "layout" */
 	int64_t workspace_quota;    /* bytes the sandbox may add to the workspace; 0 none */
+	const char *disk_reserve;   /* free space kept on writable host file systems (NULL:
+				     * auto; see disk-reserve.h) */
 };
 
 

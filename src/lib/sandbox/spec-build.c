@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "fs/rootfs.h"
 #include "path.h"
+#include "sandbox/disk-reserve.h"
 #include "sandbox/rules-plan.h"
 #include "sandbox/sandbox.h"
 #include "security/profile.h"
@@ -511,7 +512,12 @@ static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err 
 		if ((r = add_user_tmpfs(s, o->tmpfs[i], err)) < 0)
 			return r;
 	if ((r = add_caps(s, o, err)) < 0 || (r = add_seccomp(s, o, err)) < 0 ||
-	    (r = add_rootfs_overlay(s, o, err)) < 0 || (r = add_rules(s, o, err)) < 0)
+	    (r = add_rootfs_overlay(s, o, err)) < 0)
+		return r;
+	/* Guards before rules: these see the layout's binds with their host sources. */
+	if ((r = disk_reserve_add_guards(s, o->disk_reserve, o->rootfs ? o->rootfs_changes : NULL,
+					 o->workspace_quota > 0 ? "/work" : NULL, err)) < 0 ||
+	    (r = add_rules(s, o, err)) < 0)
 		return r;
 	return spec_validate(s, err);
 }

@@ -28,7 +28,7 @@ static const char *const allowed[] = {
 	"close_range", "connect", "copy_file_range", "dup", "dup2", "dup3",
 	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_pwait", "epoll_pwait2", "epoll_wait",
 	"eventfd", "eventfd2", "execve", "execveat", "exit", "exit_group", "faccessat",
-	"faccessat2", "fadvise64", "fallocate", "fchdir", "fchown", "fchownat", "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork",
+	"faccessat2", "fadvise64", "fchdir", "fchown", "fchownat", "fcntl", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork",
 	"fremovexattr", "fsetxattr", "fstat", "fstatfs", "fsync", "ftruncate", "futex",
 	"futex_waitv", "futimesat", "get_mempolicy", "get_robust_list", "get_thread_area",
 	"getcpu", "getcwd", "getdents", "getdents64", "getegid", "geteuid", "getgid",
@@ -209,9 +209,37 @@ static int add_mode_rules(struct spec_seccomp *s)
 	return 0;
 }
 
+/*
+ * fallocate() may take any amount of disk in one call, faster than the disk reserve guard
+ * (hutch-agent --reserve) can look: only the modes that free space are allowed (punching a
+ * hole, collapsing a range); the rest fail with EOPNOTSUPP, which every caller must expect
+ * (many file systems say it), and glibc's posix_fallocate() then writes the blocks instead,
+ * at a speed the guard keeps up with.
+ */
+#define FALLOC_PUNCH_HOLE 0x03 /* FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE */
+#define FALLOC_COLLAPSE_RANGE 0x08
+static const uint32_t freeing_fallocate_modes[] = {FALLOC_PUNCH_HOLE, FALLOC_COLLAPSE_RANGE};
+
+static int add_fallocate_rules(struct spec_seccomp *s)
+{
+	struct spec_seccomp_syscall *e;
+	if (add_named(s, "fallocate", "SCMP_ACT_ALLOW", &e) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(freeing_fallocate_modes); i++)
+		if (add_arg(e, 1, "SCMP_CMP_MASKED_EQ", 0xffffffff, freeing_fallocate_modes[i]) < 0)
+			return -ENOMEM;
+	if (add_named(s, "fallocate", "SCMP_ACT_ERRNO", &e) < 0 ||
+	    add_excluding(e, 1, freeing_fallocate_modes, ARRAY_SIZE(freeing_fallocate_modes), 0, 0,
+			  31) < 0)
+		return -ENOMEM;
+	e->has_errno_ret = true;
+	e->errno_ret = EOPNOTSUPP;
+	return 0;
+}
+
 static int add_special_rules(struct spec_seccomp *s)
 {
-	if (add_mode_rules(s) < 0)
+	if (add_mode_rules(s) < 0 || add_fallocate_rules(s) < 0)
 		return -ENOMEM;
 	struct spec_seccomp_syscall *e;
 	if (add_named(s, "personality", "SCMP_ACT_ALLOW", &e) < 0)
