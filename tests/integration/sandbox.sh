@@ -259,6 +259,27 @@ t_security_levels() {
 	set -e
 }
 
+# --profile strict|default|permissive is the --security switch, unless a config file defines a
+# profile of that name.
+t_profile_names_security_levels() {
+	ws
+	out=$(FOO=1 hutch run --profile strict -- sh -c 'env; touch /work/x 2>&1; ls /home 2>&1; true')
+	expect_not_contains "$out" "FOO=1" "--profile strict passes no host variable"
+	expect_contains "$out" "Read-only file system"
+	expect_contains "$out" "No such file or directory" "/home does not exist in strict"
+	expect_eq "$(hutch run --profile permissive --print-config -- true | jq -r .network)" host
+	expect_eq "$(hutch run --profile default --print-config -- true | jq -r .memory)" 1073741824
+	expect_fail hutch run --profile strict --security permissive -- true
+	expect_contains "$OUT" "disagree"
+	echo '{"profiles": {"strict": {"memory": "3g"}}}' >hutch.json
+	out=$(hutch run --profile strict --print-config -- true)
+	expect_eq "$(echo "$out" | jq -r .memory)" 3221225472 "a config profile named strict wins"
+	expect_eq "$(echo "$out" | jq -r .read_only)" false
+	rm hutch.json
+	expect_fail hutch run --profile nosuch -- true
+	expect_contains "$OUT" "profile 'nosuch' is not defined"
+}
+
 t_rootless_run() {
 	id hutchtest >/dev/null 2>&1 || useradd -m -s /bin/bash hutchtest 2>/dev/null ||
 		skip "cannot create the unprivileged user 'hutchtest'"

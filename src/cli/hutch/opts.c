@@ -83,7 +83,9 @@ void cli_sandbox_usage(FILE *f, const char *cmd)
 		"\nConfig files (JSON; see docs/sandbox.md): $XDG_CONFIG_HOME/hutch/config.json, then\n"
 		"hutch.json in this directory or the nearest parent (up to $HOME); flags win.\n"
 		"  --config FILE          use FILE as the project config instead of hutch.json\n"
-		"  --profile NAME         apply profile NAME (default: the profile named like CMD)\n"
+		"  --profile NAME         apply profile NAME (default: the profile named like CMD);\n"
+		"                         strict, default and permissive, unless a config file\n"
+		"                         defines them, are the --security levels\n"
 		"  --no-config            read no config file\n"
 		"  --print-config         print the effective settings as JSON and exit\n",
 		cmd, strcmp(cmd, "run") == 0 ? run_summary : create_summary);
@@ -200,26 +202,49 @@ static int load_files(const struct config_choice *cc, struct sandbox_config_file
 	return 0;
 }
 
+static bool is_security_level(const char *name)
+{
+	return name && (strcmp(name, "strict") == 0 || strcmp(name, "default") == 0 ||
+			strcmp(name, "permissive") == 0);
+}
+
+/*
+ * The config files' layer for --profile. A profile named like a security level that no config
+ * file defines is that level (`--profile strict` = `--security strict`): *level is set to it.
+ */
+static int resolve_profile(struct sandbox_config_file *const *files, const struct config_choice *cc,
+			   const char *cmd, struct sandbox_settings *ret, const char **ret_profile,
+			   const char **level)
+{
+	struct hutch_err err = { 0 };
+	int r = sandbox_config_resolve(files, 2, cc->profile, cmd, ret, ret_profile, &err);
+	if (r == -ENOENT && is_security_level(cc->profile)) {
+		if (cc->security && strcmp(cc->security, cc->profile) != 0) {
+			log_error("--profile %s and --security %s disagree", cc->profile, cc->security);
+			return -1;
+		}
+		*level = cc->profile;
+		r = sandbox_config_resolve(files, 2, NULL, cmd, ret, ret_profile, &err);
+	}
+	if (r < 0)
+		log_error("%s", err.msg);
+	return r;
+}
+
 /* Layers the config files and the flags into a->sb (see src/lib/sandbox/config.h). */
 static int apply_settings(struct cli_sandbox_args *a, const struct config_choice *cc,
 			  const struct sandbox_settings *flags)
 {
 	struct sandbox_config_file *files[2] = { NULL, NULL };
 	struct hutch_err err = { 0 };
-	const char *profile = NULL;
+	const char *profile = NULL, *level = cc->security ? cc->security : "default";
 	_cleanup_(sandbox_settings_release) struct sandbox_settings files_layer = { 0 };
+	int r = load_files(cc, files);
+	if (r == 0)
+		r = resolve_profile(files, cc, a->argv[0], &files_layer, &profile, &level);
 	/* The security level's preset first: config files and flags go over it. */
-	int r = sandbox_settings_level(cc->security ? cc->security : "default", &effective, &err);
-	if (r < 0) {
+	if (r == 0 && (r = sandbox_settings_level(level, &effective, &err)) < 0)
 		log_error("--security: %s", err.msg);
-		return -1;
-	}
-	r = load_files(cc, files);
-	if (r == 0 && sandbox_config_resolve(files, 2, cc->profile, a->argv[0], &files_layer,
-					     &profile, &err) < 0) {
-		log_error("%s", err.msg);
-		r = -1;
-	}
 	if (r == 0 && (sandbox_settings_merge(&effective, &files_layer) < 0 ||
 		       sandbox_settings_merge(&effective, flags) < 0 ||
 		       sandbox_settings_to_opts(&effective, &a->sb, &a->timeout_ms) < 0)) {

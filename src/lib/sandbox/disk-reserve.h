@@ -38,10 +38,29 @@ uint64_t disk_reserve_bytes(const struct disk_reserve *r, uint64_t fs_size);
  * off): the percentage given, else 5%; at most 1M. */
 uint64_t disk_reserve_inodes(const struct disk_reserve *r, uint64_t fs_inodes);
 
+#define DISK_GUARDS_MAX 16 /* hutch-agent's own limit */
+
+/* What the agent is asked to keep free, and where it looks (a path in the sandbox). */
+struct disk_guards {
+	size_t n;
+	struct {
+		char *dst;
+		uint64_t bytes, inodes;
+	} g[DISK_GUARDS_MAX];
+};
+void disk_guards_release(struct disk_guards *g);
+
 /*
- * Adds the agent's --reserve arguments for every writable host file system among the spec's
- * bind mounts (and the --rootfs-changes dir), one per file system.
+ * Plans a guard for every writable host file system among the spec's bind mounts (and the
+ * --rootfs-changes dir), one per file system, from the layout before path rules change it.
  * skip_dst: a destination guarded otherwise (the workspace under --workspace-quota), or NULL.
  */
-int disk_reserve_add_guards(struct spec *s, const char *setting, const char *rootfs_changes,
-			    const char *skip_dst, struct hutch_err *err);
+int disk_reserve_plan(const struct spec *s, const char *setting, const char *rootfs_changes,
+		      const char *skip_dst, struct disk_guards *ret, struct hutch_err *err);
+
+/*
+ * Adds the agent's --reserve arguments for the planned guards, once every mount is in place:
+ * a destination a path rule hid under an empty tmpfs is not writable any more, and its
+ * statfs would be the tmpfs's, so it gets no guard.
+ */
+int disk_reserve_apply(struct spec *s, const struct disk_guards *g);

@@ -514,11 +514,14 @@ static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err 
 	if ((r = add_caps(s, o, err)) < 0 || (r = add_seccomp(s, o, err)) < 0 ||
 	    (r = add_rootfs_overlay(s, o, err)) < 0)
 		return r;
-	/* Guards before rules: these see the layout's binds with their host sources. */
-	if ((r = disk_reserve_add_guards(s, o->disk_reserve, o->rootfs ? o->rootfs_changes : NULL,
-					 o->workspace_quota > 0 ? "/work" : NULL, err)) < 0 ||
+	/* Guards are planned on the layout's binds (their host sources), placed after rules. */
+	_cleanup_(disk_guards_release) struct disk_guards guards = { .n = 0 };
+	if ((r = disk_reserve_plan(s, o->disk_reserve, o->rootfs ? o->rootfs_changes : NULL,
+				   o->workspace_quota > 0 ? "/work" : NULL, &guards, err)) < 0 ||
 	    (r = add_rules(s, o, err)) < 0)
 		return r;
+	if (disk_reserve_apply(s, &guards) < 0)
+		return err_set(err, ENOMEM, "out of memory");
 	return spec_validate(s, err);
 }
 

@@ -104,6 +104,18 @@ static struct spec *new_spec(void)
 	return s;
 }
 
+/* Plans and applies, as the spec builder does around the path rules. */
+static int add_guards(struct spec *s, const char *setting, const char *changes, const char *skip,
+		      struct hutch_err *err)
+{
+	struct disk_guards g;
+	int r = disk_reserve_plan(s, setting, changes, skip, &g, err);
+	if (r == 0)
+		r = disk_reserve_apply(s, &g);
+	disk_guards_release(&g);
+	return r;
+}
+
 static void test_guards(void **state)
 {
 	(void)state;
@@ -117,7 +129,7 @@ static void test_guards(void **state)
 	s->mounts[s->n_mounts++] = (struct spec_mount){ .destination = strdup("/scratch"),
 							.type = strdup("tmpfs"),
 							.source = strdup("tmpfs") };
-	assert_int_equal(disk_reserve_add_guards(s, NULL, NULL, NULL, &err), 0);
+	assert_int_equal(add_guards(s, NULL, NULL, NULL, &err), 0);
 	char *got = reserves(s);
 	assert_string_equal(got, "/work ");
 	free(got);
@@ -138,7 +150,7 @@ static void test_guards(void **state)
 	s = new_spec();
 	add_bind(s, "/work", "/tmp", "rbind");
 	add_bind(s, "/data", "/tmp", "rbind");
-	assert_int_equal(disk_reserve_add_guards(s, "10%", NULL, "/work", &err), 0);
+	assert_int_equal(add_guards(s, "10%", NULL, "/work", &err), 0);
 	got = reserves(s);
 	assert_string_equal(got, "/data ");
 	free(got);
@@ -147,23 +159,38 @@ static void test_guards(void **state)
 	/* The rootfs's changes dir guards "/", off adds nothing, a bad value is an error. */
 	s = new_spec();
 	add_bind(s, "/work", "/tmp", "rbind");
-	assert_int_equal(disk_reserve_add_guards(s, "1g", "/tmp", NULL, &err), 0);
+	assert_int_equal(add_guards(s, "1g", "/tmp", NULL, &err), 0);
 	got = reserves(s);
 	assert_string_equal(got, "/ ");
 	free(got);
 	spec_free(s);
 	s = new_spec();
 	add_bind(s, "/work", "/tmp", "rbind");
-	assert_int_equal(disk_reserve_add_guards(s, "0", NULL, NULL, &err), 0);
+	assert_int_equal(add_guards(s, "0", NULL, NULL, &err), 0);
 	assert_int_equal(strv_length(s->process.args), 1);
-	assert_int_equal(disk_reserve_add_guards(s, "lots", NULL, NULL, &err), -EINVAL);
+	assert_int_equal(add_guards(s, "lots", NULL, NULL, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "--disk-reserve"));
+	spec_free(s);
+
+	/* A destination a rule hides under an empty tmpfs is not writable: no guard. */
+	s = new_spec();
+	add_bind(s, "/work", "/tmp", "rbind");
+	struct disk_guards g;
+	assert_int_equal(disk_reserve_plan(s, NULL, NULL, NULL, &g, &err), 0);
+	assert_int_equal(g.n, 1);
+	s->mounts = realloc(s->mounts, (s->n_mounts + 1) * sizeof(*s->mounts));
+	s->mounts[s->n_mounts++] = (struct spec_mount){ .destination = strdup("/work"),
+							.type = strdup("tmpfs"),
+							.source = strdup("tmpfs") };
+	assert_int_equal(disk_reserve_apply(s, &g), 0);
+	disk_guards_release(&g);
+	assert_int_equal(strv_length(s->process.args), 1);
 	spec_free(s);
 
 	/* A source that is gone is an error naming it. */
 	s = new_spec();
 	add_bind(s, "/work", "/nonexistent-hutch-test", "rbind");
-	assert_true(disk_reserve_add_guards(s, NULL, NULL, NULL, &err) < 0);
+	assert_true(add_guards(s, NULL, NULL, NULL, &err) < 0);
 	assert_non_null(strstr(err.msg, "/nonexistent-hutch-test"));
 	spec_free(s);
 }
@@ -181,6 +208,14 @@ static void test_build_spec(void **state)
 	free(got);
 	spec_free(s);
 	o.read_only = true;
+	assert_int_equal(sandbox_build_spec(&o, &s, &err), 0);
+	got = reserves(s);
+	assert_string_equal(got, "");
+	free(got);
+	spec_free(s);
+	/* --deny /work: the workspace is an empty tmpfs, nothing to guard. */
+	char *rules[] = { "none:/work", NULL };
+	o = (struct sandbox_opts){ .workspace = "/tmp", .agent = "/bin/true", .rules = rules };
 	assert_int_equal(sandbox_build_spec(&o, &s, &err), 0);
 	got = reserves(s);
 	assert_string_equal(got, "");
