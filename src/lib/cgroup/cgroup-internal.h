@@ -73,6 +73,9 @@ int cg_resolve_path(const char *cgroups_path, const char *container_id, char **r
 		    bool *ret_relative, struct hutch_err *err);
 
 /* create/open with an explicit layout (the cgroup does not own it). */
+int cgroup_create_some_in(const struct cgroup_layout *lay, const char *cgroups_path,
+			  const char *container_id, const struct spec_resources *res,
+			  const char *controllers, struct cgroup **ret, struct hutch_err *err);
 int cgroup_create_in(const struct cgroup_layout *lay, const char *cgroups_path,
 		     const char *container_id, const struct spec_resources *res,
 		     struct cgroup **ret, struct hutch_err *err);

@@ -213,12 +213,37 @@ static void undo_create(struct cgroup *cg, char **tops)
 	}
 }
 
+/*
+ * Whether a hierarchy holds one of the wanted controllers (a comma-separated list; NULL wants
+ * every hierarchy). The cgroup2 hierarchy of a v2 host holds them all; the empty one of a
+ * hybrid host and named ones (name=systemd) hold none.
+ */
+static bool hier_wanted(const struct cgroup_layout *lay, const struct cg_hier *h, const char *only)
+{
+	if (!only || lay->mode == CGROUP_MODE_V2)
+		return true;
+	size_t n = strlen(h->ctrls);
+	for (const char *c = only; *c;) {
+		size_t len = strcspn(c, ",");
+		for (const char *p = h->ctrls; p < h->ctrls + n;) {
+			size_t pl = strcspn(p, ",");
+			if (pl == len && len > 0 && strncmp(p, c, len) == 0)
+				return true;
+			p += pl + (p[pl] == ',');
+		}
+		c += len + (c[len] == ',');
+	}
+	return false;
+}
+
 static int open_dirs(struct cgroup *cg, const char *path, bool relative, bool create, char **tops,
-		     struct hutch_err *err)
+		     const char *only, struct hutch_err *err)
 {
 	size_t found = 0;
 	for (size_t i = 0; i < cg->lay->n; i++) {
 		const struct cg_hier *h = &cg->lay->h[i];
+		if (create && !hier_wanted(cg->lay, h, only))
+			continue; /* dir NULL, fd -1: as if the host had no such hierarchy */
 		if (relative && !*h->own)
 			return err_set(
 			    err, EINVAL,
@@ -236,8 +261,12 @@ static int open_dirs(struct cgroup *cg, const char *path, bool relative, bool cr
 		}
 		cg->fd[i] = open(cg->dir[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (cg->fd[i] < 0) {
-			if (!create && errno == ENOENT)
-				continue; /* a partly deleted cgroup can still be reopened */
+			if (!create && errno == ENOENT) {
+				/* Partly deleted, or never made there (cgroup_create_some). */
+				free(cg->dir[i]);
+				cg->dir[i] = NULL;
+				continue;
+			}
 			return err_set_errno(err, errno, "open cgroup '%s'", cg->dir[i]);
 		}
 		found++;
@@ -259,9 +288,9 @@ static int prepare(const struct cgroup_layout *lay, const char *cgroups_path,
 	return *ret ? 0 : err_set(err, ENOMEM, "cgroup");
 }
 
-int cgroup_create_in(const struct cgroup_layout *lay, const char *cgroups_path,
-		     const char *container_id, const struct spec_resources *res,
-		     struct cgroup **ret, struct hutch_err *err)
+int cgroup_create_some_in(const struct cgroup_layout *lay, const char *cgroups_path,
+			  const char *container_id, const struct spec_resources *res,
+			  const char *controllers, struct cgroup **ret, struct hutch_err *err)
 {
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
 	bool relative;
@@ -269,12 +298,12 @@ int cgroup_create_in(const struct cgroup_layout *lay, const char *cgroups_path,
 	if (r < 0)
 		return r;
 	char *tops[CG_MAX_HIER] = {0};
-	r = open_dirs(cg, cg->name, relative, true, tops, err);
+	r = open_dirs(cg, cg->name, relative, true, tops, controllers, err);
 	if (r >= 0 && lay->mode == CGROUP_MODE_V2)
 		r = cg_v2_enable_controllers(cg, err);
 	if (r >= 0 && lay->mode != CGROUP_MODE_V2) {
 		int idx = cg_layout_find(lay, "cpuset");
-		if (idx >= 0)
+		if (idx >= 0 && cg->fd[idx] >= 0)
 			r = cg_v1_cpuset_copy_down(cg, idx, err);
 	}
 	if (r >= 0 && res)
@@ -289,6 +318,13 @@ int cgroup_create_in(const struct cgroup_layout *lay, const char *cgroups_path,
 	return 0;
 }
 
+int cgroup_create_in(const struct cgroup_layout *lay, const char *cgroups_path,
+		     const char *container_id, const struct spec_resources *res,
+		     struct cgroup **ret, struct hutch_err *err)
+{
+	return cgroup_create_some_in(lay, cgroups_path, container_id, res, NULL, ret, err);
+}
+
 int cgroup_open_in(const struct cgroup_layout *lay, const char *cgroups_path,
 		   const char *container_id, struct cgroup **ret, struct hutch_err *err)
 {
@@ -297,19 +333,28 @@ int cgroup_open_in(const struct cgroup_layout *lay, const char *cgroups_path,
 	int r = prepare(lay, cgroups_path, container_id, &cg, &relative, err);
 	if (r < 0)
 		return r;
-	r = open_dirs(cg, cg->name, relative, false, NULL, err);
+	r = open_dirs(cg, cg->name, relative, false, NULL, NULL, err);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(cg);
 	return 0;
 }
 
-int cgroup_create(const char *sysfs_root, const char *cgroups_path, const char *container_id,
-		  const struct spec_resources *res, struct cgroup **ret, struct hutch_err *err)
+int cgroup_create_some(const char *sysfs_root, const char *cgroups_path,
+		       const char *container_id, const struct spec_resources *res,
+		       const char *controllers, struct cgroup **ret, struct hutch_err *err)
 {
 	const struct cgroup_layout *lay;
 	int r = cg_layout_get(sysfs_root, &lay, err);
-	return r < 0 ? r : cgroup_create_in(lay, cgroups_path, container_id, res, ret, err);
+	return r < 0 ? r
+		     : cgroup_create_some_in(lay, cgroups_path, container_id, res, controllers,
+					     ret, err);
+}
+
+int cgroup_create(const char *sysfs_root, const char *cgroups_path, const char *container_id,
+		  const struct spec_resources *res, struct cgroup **ret, struct hutch_err *err)
+{
+	return cgroup_create_some(sysfs_root, cgroups_path, container_id, res, NULL, ret, err);
 }
 
 int cgroup_open(const char *sysfs_root, const char *cgroups_path, const char *container_id,

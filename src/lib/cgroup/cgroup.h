@@ -50,7 +50,21 @@ const char *cgroup_mode_name(enum cgroup_mode mode);
  */
 int cgroup_create(const char *sysfs_root, const char *cgroups_path, const char *container_id,
 		  const struct spec_resources *res, struct cgroup **ret, struct hutch_err *err);
-/* Reopens an existing container cgroup (later CLI calls: kill, pause, ps, delete). */
+/*
+ * The same, in only the v1 hierarchies that hold one of `controllers` (comma-separated, e.g.
+ * "memory,pids,cpu,cpuacct,devices"; NULL: all). Each hierarchy costs a mkdir at create, an
+ * rmdir at delete and a join at start; a container that needs no limit, stat or freeze from
+ * the others (blkio, cpuset, freezer, name=systemd, a hybrid host's empty cgroup2 tree) is
+ * faster without them. On a v2 host there is one directory either way.
+ */
+/* The spec annotation with which a container names the controllers it needs (for the
+ * engine's cgroup_create_some; hutch's sandboxes set it, OCI bundles normally do not). */
+#define CGROUP_CONTROLLERS_ANNOTATION "run.hutch.cgroup.controllers"
+int cgroup_create_some(const char *sysfs_root, const char *cgroups_path,
+		       const char *container_id, const struct spec_resources *res,
+		       const char *controllers, struct cgroup **ret, struct hutch_err *err);
+/* Reopens an existing container cgroup (later CLI calls: kill, pause, ps, delete): the
+ * hierarchies where it exists. */
 int cgroup_open(const char *sysfs_root, const char *cgroups_path, const char *container_id,
 		struct cgroup **ret, struct hutch_err *err);
 void cgroup_free(struct cgroup *cg);

@@ -409,7 +409,9 @@ static int make_cgroup(struct create_run *c, struct hutch_err *err)
 	if (!rules)
 		return err_set(err, ENOMEM, "out of memory");
 	res.devices = rules;
-	int r = cgroup_create(c->opts->sysfs_cgroup, l->cgroups_path, c->id, &res, &c->cgroup, err);
+	const char *only = spec_annotation(c->spec, CGROUP_CONTROLLERS_ANNOTATION);
+	int r = cgroup_create_some(c->opts->sysfs_cgroup, l->cgroups_path, c->id, &res, only,
+				   &c->cgroup, err);
 	if (r >= 0)
 		return 0;
 	/* Rootless without delegated cgroups: runc carries on when no limit was asked for. */

@@ -176,6 +176,50 @@ static void wait_gone(const struct container_state *st, int timeout_ms)
 		usleep(10000);
 }
 
+/* True when pid is PID 1 of a pid namespace of its own (the last NSpid field is 1). */
+static bool is_pidns_init(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	_cleanup_free_ char *text = NULL;
+	if (read_file_at(AT_FDCWD, path, 1 << 16, &text, NULL) < 0)
+		return false;
+	const char *line = strstr(text, "\nNSpid:");
+	if (!line)
+		return false;
+	const char *end = strchr(line + 1, '\n');
+	size_t len = end ? (size_t)(end - line) : strlen(line);
+	const char *last = line + len;
+	while (last > line && (last[-1] == ' ' || last[-1] == '\t'))
+		last--;
+	const char *start = last;
+	while (start > line && start[-1] >= '0' && start[-1] <= '9')
+		start--;
+	/* "NSpid:\t1234" alone is the host's own namespace: not ours to call an init. */
+	return last - start == 1 && *start == '1' && strchr(line + 1, '\t') < start - 1;
+}
+
+/*
+ * Kills the container's processes. The init of a pid namespace of its own takes every process
+ * of the namespace with it, so it goes first: the cgroup is then usually empty and needs no
+ * freezing (which, on v1, patches kernel code each time the first freezer comes into use).
+ * Processes that joined the cgroup from outside the namespace come next.
+ */
+static void kill_container(const struct container_state *st, struct cgroup *cg)
+{
+	bool ns_init = is_pidns_init(st->pid);
+	if (ns_init) {
+		kill(st->pid, SIGKILL);
+		wait_gone(st, 5000);
+	}
+	if (cg)
+		cgroup_kill_all(cg, SIGKILL);
+	if (!ns_init) {
+		kill(st->pid, SIGKILL);
+		wait_gone(st, 5000);
+	}
+}
+
 static int do_delete(const char *root, const char *id, bool force, struct hutch_err *err)
 {
 	_cleanup_handle_ struct handle h;
@@ -189,12 +233,8 @@ static int do_delete(const char *root, const char *id, bool force, struct hutch_
 			       container_status_name(h.status));
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
 	open_cgroup(&h.st, &cg, NULL);
-	if (h.status != STATUS_STOPPED && h.st.pid > 0 && state_pid_alive(&h.st)) {
-		if (cg)
-			cgroup_kill_all(cg, SIGKILL);
-		kill(h.st.pid, SIGKILL);
-		wait_gone(&h.st, 5000);
-	}
+	if (h.status != STATUS_STOPPED && h.st.pid > 0 && state_pid_alive(&h.st))
+		kill_container(&h.st, cg);
 	if (cg && (r = cgroup_destroy(cg, err)) < 0)
 		return r;
 	_cleanup_spec_ struct spec *s = NULL;

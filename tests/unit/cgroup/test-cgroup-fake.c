@@ -294,6 +294,50 @@ static void test_v1_memsw_order_and_missing(void **state)
 	fake_free(&f);
 }
 
+/* cgroup_create_some: only the hierarchies holding a named controller get a directory; the
+ * cgroup reopens with just those, and a limit for a left-out one is an error. */
+static void test_create_some_hierarchies(void **state)
+{
+	(void)state;
+	struct fake f;
+	fake_make(&f, v1_hiers, false, true); /* hybrid: an empty cgroup2 tree too */
+	fake_knobs(&f, "pids/hutch/c1", (const char *const[]){"pids.max", NULL});
+	struct spec_resources r;
+	res_init(&r);
+	r.pids_limit = 10;
+	struct cgroup *cg = NULL;
+	struct hutch_err err = {0};
+	assert_int_equal(cgroup_create_some_in(f.lay, NULL, "c1", &r, "memory,pids,cpuacct", &cg,
+					       &err), 0);
+	assert_true(fake_exists(&f, "memory/hutch/c1"));
+	assert_true(fake_exists(&f, "pids/hutch/c1"));
+	assert_true(fake_exists(&f, "cpu,cpuacct/hutch/c1")); /* co-mounted: one name is enough */
+	const char *absent[] = {"cpuset/hutch", "blkio/hutch", "devices/hutch", "freezer/hutch",
+				"name=systemd/hutch", "unified/hutch"};
+	for (size_t i = 0; i < ARRAY_SIZE(absent); i++) {
+		print_message("absent: %s\n", absent[i]);
+		assert_false(fake_exists(&f, absent[i]));
+	}
+	assert_string_equal(fake_read(&f, "pids/hutch/c1/pids.max"), "10");
+	assert_null(cgroup_path_for(cg, "blkio"));
+	cgroup_free(cg);
+	/* Reopened later (delete): the three, and removed cleanly. */
+	assert_int_equal(cgroup_open_in(f.lay, NULL, "c1", &cg, &err), 0);
+	assert_non_null(cgroup_path_for(cg, "memory"));
+	assert_null(cgroup_path_for(cg, "freezer"));
+	cgroup_free(cg);
+	/* A limit whose controller was left out fails, naming it, and nothing stays behind. */
+	res_init(&r);
+	r.pids_limit = 10;
+	assert_int_equal(cgroup_create_some_in(f.lay, NULL, "c2", &r, "memory", &cg, &err),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "'pids'"));
+	assert_false(fake_exists(&f, "memory/hutch/c2"));
+	/* No controller matches: no cgroup at all is an error, not an empty success. */
+	assert_true(cgroup_create_some_in(f.lay, NULL, "c3", NULL, "nosuch", &cg, &err) < 0);
+	fake_free(&f);
+}
+
 static const char *const v2_knobs[] = {"cgroup.controllers",
 				       "cgroup.subtree_control",
 				       "memory.max",
@@ -490,6 +534,7 @@ int main(void)
 	    cmocka_unit_test(test_path_rules),
 	    cmocka_unit_test(test_v1_knobs),
 	    cmocka_unit_test(test_v1_memsw_order_and_missing),
+	    cmocka_unit_test(test_create_some_hierarchies),
 	    cmocka_unit_test(test_v2_knobs),
 	    cmocka_unit_test(test_hybrid_sets_nothing_in_unified),
 	    cmocka_unit_test(test_relative_path_follows_own_cgroup),
