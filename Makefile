@@ -10,6 +10,7 @@ all:
 
 deps:
 	./scripts/install-deps
+	./scripts/build-musl-deps
 
 # Builds everything (plain and ASan/UBSan) and runs the whole suite.
 check: deps
