@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench-exec-lib: starts one sandbox with the library (defaults, no workspace), connects to
- * its agent, then times N round trips of hutch_agent_exec("/bin/true") with stdio on
- * /dev/null, one CSV row per exec. The sandbox is removed at the end.
+ * its agent, then times N round trips of hutch_agent_exec(COMMAND) with stdio on /dev/null,
+ * one CSV row per exec (named NAME). The sandbox is removed at the end.
  *
- *   bench-exec-lib ROOT AGENT RUNS WARMUP OUT.csv
+ *   bench-exec-lib ROOT AGENT RUNS WARMUP OUT.csv [COMMAND [NAME]]
+ *   (default COMMAND /bin/true, NAME lib-exec)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +24,12 @@ static uint64_t now_ns(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 6) {
-		fprintf(stderr, "usage: bench-exec-lib ROOT AGENT RUNS WARMUP OUT.csv\n");
+	if (argc < 6 || argc > 8) {
+		fprintf(stderr, "usage: bench-exec-lib ROOT AGENT RUNS WARMUP OUT.csv [COMMAND [NAME]]\n");
 		return 2;
 	}
+	const char *command = argc > 6 ? argv[6] : "/bin/true";
+	const char *name = argc > 7 ? argv[7] : "lib-exec";
 	const char *root = argv[1];
 	int runs = atoi(argv[3]), warm = atoi(argv[4]);
 	struct sandbox_opts o = { .agent = argv[2], .workspace = "" };
@@ -50,7 +53,7 @@ int main(int argc, char **argv)
 	if (!f)
 		return perror(argv[5]), sandbox_cleanup(root, id), 1;
 	fprintf(f, "name,round,slot,start_ns,total_ns,first_out_ns,maxrss_kb,status\n");
-	const char *const args[] = { "/bin/true", NULL };
+	const char *const args[] = { command, NULL };
 	struct hutch_spawn_opts so = { .argv = args };
 	int fails = 0;
 	for (int i = -warm; i < runs; i++) {
@@ -62,7 +65,7 @@ int main(int argc, char **argv)
 		if (r < 0 && fails++ < 3)
 			fprintf(stderr, "bench-exec-lib: %s\n", err.msg);
 		if (i >= 0)
-			fprintf(f, "lib-exec,%d,0,%llu,%llu,-1,0,%d\n", i, (unsigned long long)s,
+			fprintf(f, "%s,%d,0,%llu,%llu,-1,0,%d\n", name, i, (unsigned long long)s,
 				(unsigned long long)d, status);
 	}
 	fclose(f);

@@ -106,6 +106,25 @@ t_lifecycle() {
 	assert_gone "$T/root" "$id" "$T/b"
 }
 
+# The same lifecycle under AddressSanitizer (the build-asan tree tests/run-tests makes): a
+# use-after-free in create's cleanup (the bundle's spec freed before its mount count was read)
+# went unseen with glibc's allocator and crashed the musl-linked hutch-oci under containerd.
+t_lifecycle_under_asan() {
+	local asan=$HUTCH_BUILD/../build-asan/src/cli/oci/hutch-oci id=hutch-asan
+	[ -x "$asan" ] || skip "no ASan build at $asan (tests/run-tests makes one)"
+	trap "OCI_RUNTIME=$asan cleanup_all" EXIT
+	OCI_RUNTIME=$asan new_bundle "$T/b" sleep 1000
+	set_cgroup "$T/b" "$id"
+	for step in "create --bundle $T/b $id" "start $id" "state $id" "kill $id KILL" \
+		"delete --force $id"; do
+		# shellcheck disable=SC2086
+		timeout 30 "$asan" --root "$T/root" $step </dev/null >"$T/out" 2>"$T/err" ||
+			fail "asan hutch-oci $step: $(head -20 "$T/err")"
+		! grep -q "ERROR: AddressSanitizer\|runtime error:" "$T/err" ||
+			fail "asan hutch-oci $step: $(head -20 "$T/err")"
+	done
+}
+
 t_kill_default_signal() {
 	trap cleanup_all EXIT
 	local id=hutch-term

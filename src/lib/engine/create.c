@@ -62,6 +62,9 @@ static void run_release(struct create_run *c)
 		seccomp_program_free(c->seccomp);
 	if (c->cgroup)
 		cgroup_free(c->cgroup);
+	/* Before the spec: how many source fds there are is the spec's mount count (c->spec
+	 * may be own_spec). */
+	rootfs_source_fds_free(c->source_fds, c->spec ? c->spec->n_mounts : 0);
 	if (c->own_spec)
 		spec_free(c->own_spec);
 	free(c->rootfs);
@@ -70,7 +73,6 @@ static void run_release(struct create_run *c)
 	safe_close(c->start_fd);
 	safe_close(c->sync_fd);
 	safe_close(c->pty_master);
-	rootfs_source_fds_free(c->source_fds, c->spec ? c->spec->n_mounts : 0);
 	safe_close(c->overlay_lower_fd);
 	container_state_release(&c->state);
 }
