@@ -54,8 +54,9 @@ t_filling_the_workspace_is_stopped_at_the_reserve() {
 	expect_not_contains "$out" "dd ended" "the writer was killed, it did not run into ENOSPC"
 	left=$(free_mib "$T/disk")
 	echo "free after: $left MiB"
-	# The guard looks every 2 ms when close: a few MiB past the reserve at most.
-	[ "$left" -ge 48 ] || fail "only $left MiB left of the 64 MiB reserve"
+	# The guard looks every 2 ms when close: a few MiB past the reserve (measured: 2 MiB;
+	# half the reserve leaves room for a loaded machine's scheduling delays).
+	[ "$left" -ge 32 ] || fail "only $left MiB left of the 64 MiB reserve"
 }
 
 t_default_reserve_guards_the_workspace() {
@@ -188,7 +189,7 @@ t_rw_mounts_are_guarded_ro_mounts_not() {
 	echo "$out"
 	expect_eq "$rc" 123
 	left=$(free_mib "$T/data")
-	[ "$left" -ge 28 ] || fail "only $left MiB left of the 38 MiB (30%) reserve"
+	[ "$left" -ge 19 ] || fail "only $left MiB left of the 38 MiB (30%) reserve"
 }
 
 t_reserve_off_and_read_only_workspace_have_no_guard() {
