@@ -243,6 +243,9 @@ t_persistent_sandbox_keeps_its_reserve() {
 	SB=$(hutch create --disk-reserve 1g)
 	trap 'sandbox_rm_wait "$SB"' EXIT
 	expect_contains "$(hutch exec "$SB" -- sh -c 'tr "\0" " " </proc/1/cmdline')" "--reserve 1073741824,"
+	hutch inspect "$SB" | jq -e '.[0].settings.diskReserve | length == 1 and .[0].path == "/work"
+		and .[0].keepFreeBytes == 1073741824 and .[0].keepFreeInodes > 0' >/dev/null ||
+		fail "inspect: $(hutch inspect "$SB" | jq -c '.[0].settings.diskReserve')"
 	hutch stop "$SB" >/dev/null
 	hutch start "$SB" >/dev/null
 	expect_contains "$(hutch exec "$SB" -- sh -c 'tr "\0" " " </proc/1/cmdline')" "--reserve 1073741824,"

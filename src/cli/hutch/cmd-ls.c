@@ -274,6 +274,26 @@ static struct json_object *caps_json(uint64_t mask)
 	return a;
 }
 
+/* The disk reserve guards given to the agent (--reserve BYTES,INODES:PATH, disk-reserve.h). */
+static struct json_object *disk_guards_json(const struct spec *s)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; s->process.args && s->process.args[i]; i++) {
+		const char *v = s->process.args[i + 1];
+		unsigned long long bytes, inodes;
+		int at = 0;
+		if (strcmp(s->process.args[i], "--reserve") != 0 || !v ||
+		    sscanf(v, "%llu,%llu:%n", &bytes, &inodes, &at) != 2 || !at)
+			continue;
+		struct json_object *guard = json_object_new_object();
+		json_object_object_add(guard, "path", jstr(v + at));
+		json_object_object_add(guard, "keepFreeBytes", json_object_new_int64((int64_t)bytes));
+		json_object_object_add(guard, "keepFreeInodes", json_object_new_int64((int64_t)inodes));
+		json_object_array_add(a, guard);
+	}
+	return a;
+}
+
 /* The effective settings: the spec the sandbox is (or would be) made from. */
 static struct json_object *settings_json(const struct sandbox_meta *m)
 {
@@ -310,6 +330,7 @@ static struct json_object *settings_json(const struct sandbox_meta *m)
 	json_object_object_add(o, "envSet", sandbox_strv_json(so.env));
 	json_object_object_add(o, "environment", sandbox_strv_json(m->env));
 	json_object_object_add(o, "pathRules", rules_json(s));
+	json_object_object_add(o, "diskReserve", disk_guards_json(s));
 	sandbox_opts_release(&so);
 	return o;
 }
