@@ -311,14 +311,13 @@ static int add_limits(struct spec *s, const struct sandbox_opts *o)
 	s->process.rlimits = calloc(2, sizeof(struct spec_rlimit));
 	if (!s->process.rlimits)
 		return -ENOMEM;
-	/* Only the hierarchies of its limits, stats and device rules: each other one would cost
-	 * a mkdir, a join and an rmdir per sandbox for nothing. */
-	if (spec_annotation_add(s, CGROUP_CONTROLLERS_ANNOTATION, "memory,pids,cpu,cpuacct,devices") < 0)
-		return -ENOMEM;
 	s->process.rlimits[0] = (struct spec_rlimit){ RLIMIT_NOFILE, 4096, 4096 };
 	s->process.rlimits[1] = (struct spec_rlimit){ RLIMIT_CORE, 0, 0 };
 	s->process.n_rlimits = 2;
-	return 0;
+	/* cgroups only in the hierarchies of these limits, the stats and the device rules: each
+	 * other one would cost a mkdir, a join and an rmdir per sandbox for nothing. */
+	return spec_annotation_add(s, CGROUP_CONTROLLERS_ANNOTATION,
+				   "memory,pids,cpu,cpuacct,devices");
 }
 
 static int add_caps(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
