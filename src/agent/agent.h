@@ -155,6 +155,8 @@ void agent_stop(uint64_t grace_ns);
 void agent_kill_everything(void);
 /* True while any child (ours or an orphan reparented to us) is not yet reaped. */
 bool agent_has_children(void);
+/* True while a process we started runs (no syscall: the table only). */
+bool agent_any_running(void);
 
 /* guard.c: the disk reserve guard */
 /* Adds "BYTES:PATH": keep BYTES free on the file system of PATH (opened now). */

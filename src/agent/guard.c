@@ -10,8 +10,9 @@
  * Polling cost is adaptive: the next look comes after the time a writer at GUARD_RATE bytes/s
  * (or GUARD_INODE_RATE files/s) would need to eat the headroom above the reserve (at most a
  * second when far above it, every GUARD_MIN_NS close to it), so a fast writer overshoots the
- * reserve by at most about GUARD_RATE * GUARD_MIN_NS and an idle sandbox on a roomy disk looks
- * once a second. What could allocate faster than any write, fallocate(), is refused by the
+ * reserve by at most about GUARD_RATE * GUARD_MIN_NS. A sandbox where nothing runs cannot
+ * write, so it is not watched at all (no wakeups): the first process it starts makes the
+ * guard look at once, and spawning checks the reserve itself. What could allocate faster than any write, fallocate(), is refused by the
  * default seccomp profile (see security/default-profile.c).
  */
 #include <errno.h>
@@ -39,6 +40,7 @@ struct guard {
 	uint64_t next_ns;
 	uint64_t free, free_inodes; /* at the last look */
 	bool below;
+	bool idle; /* nothing ran at the last look: no timer until something does */
 };
 
 static struct guard guards[GUARD_MAX];
@@ -134,6 +136,12 @@ void guards_timers(uint64_t now, uint64_t *next)
 {
 	for (size_t i = 0; i < n_guards; i++) {
 		struct guard *g = &guards[i];
+		if (g->idle) {
+			if (!agent_any_running())
+				continue;
+			g->idle = false;
+			g->next_ns = now; /* something started: look now */
+		}
 		if (now < g->next_ns) {
 			*next = MIN(*next, g->next_ns);
 			continue;
@@ -148,6 +156,12 @@ void guards_timers(uint64_t now, uint64_t *next)
 		if (below && (!g->below || agent_has_children()))
 			trip(g);
 		g->below = below;
+		/* Nothing left to write (orphans of finished processes count: they write too):
+		 * no more looks until something starts, which spawning checks first. */
+		if (!agent_any_running() && !agent_has_children()) {
+			g->idle = true;
+			continue;
+		}
 		g->next_ns = now + next_look_ns(g);
 		*next = MIN(*next, g->next_ns);
 	}

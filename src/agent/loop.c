@@ -170,7 +170,7 @@ void agent_stop(uint64_t grace_ns)
 	agent.listen_fd = -1;
 }
 
-static bool any_running(void)
+bool agent_any_running(void)
 {
 	for (struct proc *p = agent.procs; p; p = p->next)
 		if (p->running)
@@ -210,7 +210,7 @@ int loop_run(void)
 				agent.stop_deadline_ns = now + 200000000ull;
 			}
 			reap_all();
-			if (!any_running() && !agent_has_children())
+			if (!agent_any_running() && !agent_has_children())
 				break;
 			/* Poll for the last children: their exits may predate our signalfd read. */
 			next = MIN(next, MIN(agent.stop_deadline_ns, now + 50000000ull));

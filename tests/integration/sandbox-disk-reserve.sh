@@ -251,6 +251,30 @@ t_persistent_sandbox_keeps_its_reserve() {
 	expect_contains "$(hutch exec "$SB" -- sh -c 'tr "\0" " " </proc/1/cmdline')" "--reserve 1073741824,"
 }
 
+# A sandbox where nothing runs cannot write: its agent is not woken to look (1000 idle
+# sandboxes must stay idle); while something runs, it looks at least once a second.
+t_guard_sleeps_while_nothing_runs() {
+	mkdir -p "$T/ws"
+	cd "$T/ws"
+	SB=$(hutch create)
+	trap 'sandbox_rm_wait "$SB"' EXIT
+	local apid
+	apid=$(hutch inspect "$SB" | jq -r '.[0].state.agentPid')
+	switches() { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$apid/status"; }
+	sleep 0.3
+	local a b
+	a=$(switches)
+	sleep 2.5
+	b=$(switches)
+	expect_eq "$b" "$a" "wakeups of an idle sandbox's agent in 2.5 s"
+	hutch exec -d "$SB" -- sleep 30 >/dev/null
+	sleep 0.3
+	a=$(switches)
+	sleep 2.5
+	b=$(switches)
+	[ "$b" -gt "$a" ] || fail "the guard did not look while a process ran ($a -> $b)"
+}
+
 t_agent_rejects_bad_reserve_args() {
 	agent=$HUTCH_BUILD/src/agent/hutch-agent
 	for bad in 10 :/x 10:x 10:/nonexistent/dir x:/tmp 10,:/tmp 10,x:/tmp -5:/tmp; do
