@@ -159,7 +159,8 @@ bool agent_has_children(void);
 bool agent_any_running(void);
 
 /* guard.c: the disk reserve guard */
-/* Adds "BYTES:PATH": keep BYTES free on the file system of PATH (opened now). */
+/* Adds "BYTES[,INODES]:PATH": keep BYTES (and INODES inodes) free on the file system of
+ * PATH (opened now). */
 int guard_add(const char *spec);
 void guards_timers(uint64_t now, uint64_t *next);
 /* -ENOSPC with a message when a guarded file system is below its reserve. */

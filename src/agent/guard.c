@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The disk reserve guard (`--reserve BYTES[,INODES]:PATH`): keeps at least BYTES (and INODES
- * inodes) free on the file system holding PATH. A sandbox's writable host directories (the workspace, rw mounts) are the host's
- * own disk; nothing in the kernel bounds what one sandbox adds there short of a project quota,
- * which most file systems are not made with. So the agent watches free space itself, and when
- * it falls below the reserve it kills every process in the sandbox and refuses to start new
- * ones until space is back above it.
+ * inodes) free on the file system holding PATH. A sandbox's writable host directories (the
+ * workspace, rw mounts) are the host's own disk; nothing in the kernel bounds what one sandbox
+ * adds there short of a project quota, which most file systems are not made with. So the agent
+ * watches free space itself, and when it falls below the reserve it kills every process in the
+ * sandbox and refuses to start new ones until space is back above it.
  *
- * Polling cost is adaptive: the next look comes after the time a writer at GUARD_RATE bytes/s
- * (or GUARD_INODE_RATE files/s) would need to eat the headroom above the reserve (at most a
- * second when far above it, every GUARD_MIN_NS close to it), so a fast writer overshoots the
- * reserve by at most about GUARD_RATE * GUARD_MIN_NS. A sandbox where nothing runs cannot
- * write, so it is not watched at all (no wakeups): the first process it starts makes the
- * guard look at once, and spawning checks the reserve itself. What could allocate faster than any write, fallocate(), is refused by the
- * default seccomp profile (see security/default-profile.c).
+ * Polling is adaptive: the next look comes after the time a writer at 8 GB/s (or making a
+ * million files a second) would need to eat the headroom above the reserve, at most a second
+ * and at least GUARD_MIN_NS apart when close, so a fast writer overshoots the reserve by about
+ * what it writes in a few milliseconds. A sandbox where nothing runs cannot write, so it is not
+ * watched at all (no wakeups): the first process it starts makes the guard look at once, and
+ * spawning checks the reserve itself. What could allocate faster than any write, fallocate(),
+ * is refused by the default seccomp profile (see security/default-profile.c).
  */
 #include <errno.h>
 #include <fcntl.h>
