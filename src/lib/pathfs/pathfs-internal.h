@@ -99,6 +99,8 @@ void pfs_quota_statfs(const struct pfs *fs, struct statvfs *sv);
 /* pathfs.c */
 enum rule_access pfs_access(struct pfs *fs, const char *path);
 int pfs_name_check(const char *name);
+/* parent's path joined with name, a single component the kernel sent (pfs_name_check). */
+int pfs_child_path(const struct pnode *parent, const char *name, char **ret);
 int pfs_lookup(struct pfs *fs, struct pnode *parent, const char *name, struct fuse_entry_param *e);
 int pfs_entry_from_fd(struct pfs *fs, const char *parent_path, const char *name, int opath_fd,
 		      struct fuse_entry_param *e);

@@ -63,10 +63,7 @@ static int may_create(struct pfs *fs, struct pnode *parent, const char *name);
 static int may_change(struct pfs *fs, struct pnode *parent, const char *name, char **ret_path)
 {
 	_cleanup_free_ char *path = NULL;
-	int r = pfs_name_check(name);
-	if (r < 0)
-		return r;
-	r = path_child(parent->path, name, &path);
+	int r = pfs_child_path(parent, name, &path);
 	if (r < 0)
 		return r;
 	if (pfs_access(fs, path) < RULE_ACCESS_WRITE)

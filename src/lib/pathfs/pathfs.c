@@ -53,6 +53,12 @@ int pfs_name_check(const char *name)
 	return 0;
 }
 
+int pfs_child_path(const struct pnode *parent, const char *name, char **ret)
+{
+	int r = pfs_name_check(name);
+	return r < 0 ? r : path_child(parent->path, name, ret);
+}
+
 int pfs_caller_enter(struct pfs *fs, fuse_req_t req)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -145,10 +151,7 @@ int pfs_entry_from_fd(struct pfs *fs, const char *parent_path, const char *name,
 int pfs_lookup(struct pfs *fs, struct pnode *parent, const char *name, struct fuse_entry_param *e)
 {
 	_cleanup_free_ char *path = NULL;
-	int r = pfs_name_check(name);
-	if (r < 0)
-		return r;
-	r = path_child(parent->path, name, &path);
+	int r = pfs_child_path(parent, name, &path);
 	if (r < 0)
 		return r;
 	if (pfs_access(fs, path) == RULE_ACCESS_NONE)
@@ -230,18 +233,23 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	fuse_reply_none(req);
 }
 
-static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* Replies with n's attributes (as the rules show them), or with the error r. */
+static void reply_attr(fuse_req_t req, struct pfs *fs, struct pnode *n, int r)
 {
-	PFS_ENTER(req, fs);
-	struct pnode *n;
 	struct stat st;
-	int r = pfs_node_seen(fs, ino, &n);
 	if (r == 0 && fstatat(n->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		r = negative_errno();
 	if (r < 0)
 		return (void)fuse_reply_err(req, -r);
 	pfs_fill_attr(fs, n->path, &st);
 	fuse_reply_attr(req, &st, PATHFS_TIMEOUT);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	PFS_ENTER(req, fs);
+	struct pnode *n = NULL;
+	reply_attr(req, fs, n, pfs_node_seen(fs, ino, &n));
 }
 
 static int set_times(struct pfs *fs, struct pnode *n, const struct stat *attr, int to_set,
@@ -321,19 +329,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		       struct fuse_file_info *fi)
 {
 	PFS_ENTER(req, fs);
-	struct pnode *n;
-	struct stat st;
+	struct pnode *n = NULL;
 	int r = pfs_node_seen(fs, ino, &n);
 	if (r == 0 && pfs_access(fs, n->path) < RULE_ACCESS_WRITE)
 		r = -EACCES;
 	if (r == 0)
 		r = set_attrs(fs, n, attr, to_set, fi);
-	if (r == 0 && fstatat(n->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		r = negative_errno();
-	if (r < 0)
-		return (void)fuse_reply_err(req, -r);
-	pfs_fill_attr(fs, n->path, &st);
-	fuse_reply_attr(req, &st, PATHFS_TIMEOUT);
+	reply_attr(req, fs, n, r);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
