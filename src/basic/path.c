@@ -126,7 +126,7 @@ char *runtime_dir(const char *sub)
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	int n;
 	if (geteuid() == 0)
-		n = asprintf(&r, "/run/hutch/%s", sub);
+		n = asprintf(&r, RUNTIME_DIR_ROOT "/%s", sub);
 	else if (xdg && *xdg)
 		n = asprintf(&r, "%s/hutch/%s", xdg, sub);
 	else

@@ -28,5 +28,12 @@ int mkdir_p_in_root(int rootfd, const char *path, mode_t mode);
  * root, $XDG_RUNTIME_DIR/hutch/<sub> otherwise, else /tmp/hutch-<uid>/<sub>. Heap string.
  */
 char *runtime_dir(const char *sub);
+#define RUNTIME_DIR_ROOT "/run/hutch"
+/*
+ * As root: makes sure RUNTIME_DIR_ROOT is on a memory file system, mounting a tmpfs there
+ * when /run is a disk file system and the directory is empty (see runtime-dir.c). 1 if it
+ * mounted one, 0 if nothing was needed (or possible without hiding state), or -errno.
+ */
+int runtime_dir_prepare(void);
 /* p made absolute against the current directory (p itself if already absolute). Heap. */
 char *path_absolute(const char *p);

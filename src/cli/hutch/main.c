@@ -121,6 +121,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return HUTCH_EXIT_USAGE;
 	}
+	int r = runtime_dir_prepare(); /* before anything writes state (the cache included) */
+	if (r < 0)
+		log_debug("state in " RUNTIME_DIR_ROOT " stays on disk: %s", strerror(-r));
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
 			int first = optind;

@@ -115,6 +115,9 @@ int main(int argc, char **argv)
 		oci.root = root = path_absolute(oci.root); /* create changes directory to the bundle */
 	if (!oci.root)
 		return oci_failf("cannot resolve the state root");
+	int r = runtime_dir_prepare(); /* before anything writes state (the cache included) */
+	if (r < 0)
+		log_debug("state in " RUNTIME_DIR_ROOT " stays on disk: %s", strerror(-r));
 	if (oci.systemd_cgroup)
 		log_debug("--systemd-cgroup: no systemd cgroup driver here, using cgroupfs");
 	if (optind >= argc) {

@@ -17,7 +17,7 @@
 #include "path.h"
 #include "security/security.h"
 
-#define CACHE_MAGIC "HSCC1\n"
+#define CACHE_MAGIC "HSCC2\n" /* 2: binary-tree filters */
 #define CACHE_MAX_FILE (1u << 20)
 
 struct buf {

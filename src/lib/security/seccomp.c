@@ -384,6 +384,16 @@ static int compile_into(const struct spec_seccomp *s, struct compile_state *st,
 			       s->default_action);
 	if (st->default_action == SCMP_ACT_NOTIFY)
 		st->uses_notify = true;
+	/*
+	 * A binary tree of syscall numbers, not a list: a profile of ~350 syscalls is then
+	 * ~10 comparisons deep instead of ~350. It matters twice: at load, the kernel runs the
+	 * filter once per syscall number and architecture to precompute which are always
+	 * allowed (that emulation of a long list took ~0.4 ms of every sandbox start), and on
+	 * each syscall the cache does not cover.
+	 */
+	r = seccomp_attr_set(st->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (r < 0)
+		return err_set_errno(err, -r, "linux.seccomp: binary tree optimization");
 	r = add_architectures(st->ctx, s->architectures, err);
 	if (r < 0)
 		return r;
