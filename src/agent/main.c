@@ -129,6 +129,7 @@ static int adopt_fd(const char *arg)
 	return fd;
 }
 
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

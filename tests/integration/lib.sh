@@ -75,7 +75,10 @@ leak_snapshot() {
 	{
 		# /run/hutch itself is the state tmpfs hutch mounts once (runtime-dir.c): no leak.
 		grep -E 'hutch' /proc/self/mountinfo | awk '$5 != "/run/hutch" {print $5}' | sort
-		find /sys/fs/cgroup -maxdepth 3 -type d -name '*hutch*' 2>/dev/null | sort
+		# The default parent "hutch" stays (cgroup-ops.c); what is in it must not.
+		find /sys/fs/cgroup -maxdepth 3 -type d -name '*hutch*' ! -name hutch 2>/dev/null | sort
+		find /sys/fs/cgroup/*/hutch /sys/fs/cgroup/hutch -mindepth 1 -maxdepth 1 -type d \
+			2>/dev/null | sort
 		# Exact process names (not command lines): a compiler building hutch-oci is no leak.
 		# Zombies are not counted: init reaps orphans in its own time.
 		ps -e -o stat=,comm= | awk '$1 !~ /^Z/ {print $2}' |

@@ -445,7 +445,9 @@ static int create_locked(struct create_run *c, struct hutch_err *err)
 	/* Saved first with pid 0: a crash from here on leaves a dir that reads "creating". */
 	if ((r = state_save(c->dirfd, &c->state, err)) < 0)
 		return r;
-	if ((r = make_cgroup(c, err)) < 0 || (r = make_start_socket(c, err)) < 0)
+	if ((r = make_cgroup(c, err)) < 0)
+		return r;
+	if ((r = make_start_socket(c, err)) < 0)
 		return r;
 	if (chdir(c->opts->bundle) < 0)
 		return err_set_errno(err, errno, "chdir to bundle '%s'", c->opts->bundle);
