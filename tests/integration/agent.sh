@@ -85,6 +85,14 @@ t_token() {
 	expect_contains "$OUT" "wrong token"
 	expect_fail "$CTL" --token nope "$T/sock" run -- true
 	expect_eq "$("$CTL" --token s3cret "$T/sock" run -- echo ok)" "ok"
+	# hutch exec pipelines its spawn behind the handshake (both sent before any reply): with
+	# a wrong token the spawn must not run, and the handshake's error is what is reported.
+	echo nope >"$T/badtok"
+	expect_fail "$HUTCH" exec --socket "$T/sock" --token-file "$T/badtok" -- touch "$T/ran"
+	expect_contains "$OUT" "wrong token"
+	sleep 0.2
+	[ ! -e "$T/ran" ] || fail "a spawn pipelined behind a refused handshake ran"
+	expect_eq "$("$HUTCH" exec --socket "$T/sock" --token-file "$T/token" -- echo cli)" "cli"
 }
 
 t_exec_passes_fds_zero_copy() {

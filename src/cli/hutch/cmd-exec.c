@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "client/client.h"
 #include "hutch.h"
 #include "pty-relay.h"
 #include "path.h"
@@ -92,11 +93,16 @@ void cli_forwarded_signals(sigset_t *set, bool with_winch)
 
 int cli_target_connect(struct cli_target *t, struct hutch_agent **ret)
 {
+	return cli_target_connect_pipelined(t, false, ret);
+}
+
+int cli_target_connect_pipelined(struct cli_target *t, bool pipelined, struct hutch_agent **ret)
+{
 	int r;
 	if (!t->path && (r = resolve_target(t)) != 0)
 		return r;
 	struct hutch_err err = { 0 };
-	r = hutch_agent_connect(t->path, t->token, ret, &err);
+	r = client_connect_path(t->path, t->token, pipelined, ret, &err);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		if (t->socket)
 			log_error("no agent is listening on '%s'", t->socket);
@@ -560,7 +566,7 @@ int cmd_exec(int argc, char **argv)
 	_cleanup_strv_ char **env = NULL;
 	_cleanup_free_ char *cwd = NULL;
 	struct hutch_agent *agent = NULL;
-	if ((r = cli_target_connect(&a.t, &agent)) == 0 &&
+	if ((r = cli_target_connect_pipelined(&a.t, true, &agent)) == 0 &&
 	    (r = cli_command_env(&a.t, agent, a.env, &env, &cwd)) == 0)
 		r = exec_run(&a, agent, env, a.cwd ? a.cwd : cwd);
 	hutch_agent_close(agent);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 
+#include "client/client.h"
 #include "hutch.h"
 #include "pty-relay.h"
 #include "sandbox/run.h"
@@ -40,11 +41,23 @@ static void *forward_signals(void *p)
 	return NULL;
 }
 
-static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, const char *id,
-		       char **env, struct hutch_err *err)
+/* The command to run, sent before the sandbox exists (see sandbox_start): the agent reads it
+ * first thing and starts it at once. */
+struct pending_spawn {
+	struct hutch_spawn_opts so;
+	uint32_t req;
+};
+
+static int send_spawn(struct hutch_agent *agent, void *userdata, struct hutch_err *err)
+{
+	struct pending_spawn *p = userdata;
+	return client_spawn_send(agent, &p->so, &p->req, err);
+}
+
+static void spawn_opts(const struct cli_sandbox_args *a, char **env, struct hutch_spawn_opts *so)
 {
 	const char *cwd = a->sb.cwd ? a->sb.cwd : (a->sb.workspace && !*a->sb.workspace ? "/" : "/work");
-	struct hutch_spawn_opts so = {
+	*so = (struct hutch_spawn_opts){
 		.argv = (const char *const *)a->argv,
 		.env = (const char *const *)env,
 		.env_clear = 1,
@@ -54,13 +67,18 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 		.stdio_fd = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO },
 	};
 	if (a->tty) {
-		so.stdio[0] = so.stdio[1] = so.stdio[2] = HUTCH_STDIO_PTY;
-		so.pty_return = 1;
-		pty_winsize(&so.pty_rows, &so.pty_cols);
+		so->stdio[0] = so->stdio[1] = so->stdio[2] = HUTCH_STDIO_PTY;
+		so->pty_return = 1;
+		pty_winsize(&so->pty_rows, &so->pty_cols);
 	}
+}
+
+static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, const char *id,
+		       const struct pending_spawn *p, struct hutch_err *err)
+{
 	uint32_t pid;
 	int master = -1;
-	int r = hutch_agent_spawn(agent, &so, &pid, &master, err);
+	int r = client_spawn_reply(agent, p->req, a->argv[0], &pid, &master, err);
 	if (r < 0)
 		return r == -ENOENT ? -ENOENT : r;
 	sigset_t set;
@@ -113,17 +131,18 @@ int cmd_run(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	char id[SANDBOX_ID_MAX];
 	sandbox_new_id(id);
-	struct hutch_agent *agent = NULL;
-	bool no_limits = false;
-	if (sandbox_start(g.root, id, spec, true, &agent, &no_limits, &err) < 0) {
+	struct sandbox_started sb;
+	struct pending_spawn p;
+	spawn_opts(&a, env, &p.so);
+	if (sandbox_start(g.root, id, spec, true, send_spawn, &p, &sb, &err) < 0) {
 		log_error("%s", err.msg);
 		return HUTCH_EXIT_SANDBOX;
 	}
-	if (no_limits)
+	if (sb.no_limits)
 		log_warn("cgroups are not delegated to this user: memory, pids and CPU limits are not enforced");
-	int r = run_command(&a, agent, id, env, &err);
-	hutch_agent_close(agent);
-	sandbox_cleanup(g.root, id);
+	int r = run_command(&a, sb.agent, id, &p, &err);
+	hutch_agent_close(sb.agent);
+	sandbox_cleanup_one_shot(g.root, id, &sb);
 	if (r == -ENOENT) {
 		log_error("%s: command not found in the sandbox", a.argv[0]);
 		return HUTCH_EXIT_NOT_FOUND;

@@ -105,6 +105,9 @@ struct cli_target {
 };
 /* Connects (resolving the sandbox on the first call); prints the error. 0 or an exit code. */
 int cli_target_connect(struct cli_target *t, struct hutch_agent **ret);
+/* The same; pipelined, the handshake's reply is read with the first request's (one round
+ * trip fewer), and a refused handshake fails that request instead. */
+int cli_target_connect_pipelined(struct cli_target *t, bool pipelined, struct hutch_agent **ret);
 void cli_target_release(struct cli_target *t);
 /* Prints err and maps an agent call's -errno to one of the exit codes above (or 125). */
 int cli_agent_error(int r, const struct hutch_err *err);

@@ -78,8 +78,8 @@ void client_read_exit(const struct proto_fields *f, struct hutch_exit *ret)
 	proto_get_u64(f, T_MAXRSS_KB, &ret->maxrss_kb);
 }
 
-static int spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, uint32_t *ret_id,
-		      int *ret_pty, struct hutch_err *err)
+int client_spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, uint32_t *ret_req,
+		      struct hutch_err *err)
 {
 	if (!o || !o->argv || !o->argv[0])
 		return err_set(err, EINVAL, "spawn: argv is empty");
@@ -89,16 +89,24 @@ static int spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, u
 		if (o->stdio[i] == HUTCH_STDIO_FD)
 			fds[nfds++] = o->stdio_fd[i];
 	struct proto_enc e;
-	uint32_t id = client_begin(a, &e, PROTO_SPAWN);
+	*ret_req = client_begin(a, &e, PROTO_SPAWN);
 	client_put_spawn_opts(&e, o);
+	int r = client_send(a, &e, fds, nfds, err);
+	proto_enc_release(&e);
+	return r < 0 ? err_prefix(err, "spawn '%s'", o->argv[0]) : 0;
+}
+
+int client_spawn_reply(struct hutch_agent *a, uint32_t req, const char *argv0, uint32_t *ret_id,
+		       int *ret_pty, struct hutch_err *err)
+{
 	struct client_msg m;
-	int r = client_call(a, &e, id, fds, nfds, NULL, NULL, &m, err);
+	int r = client_wait_reply(a, req, NULL, NULL, &m, err);
 	if (r < 0)
-		return err_prefix(err, "spawn '%s'", o->argv[0]);
+		return err_prefix(err, "spawn '%s'", argv0);
 	uint32_t pid_id = 0;
 	if (proto_get_u32(&m.f, T_PROC_ID, &pid_id) < 0) {
 		client_msg_release(&m);
-		return err_set(err, EBADMSG, "spawn '%s': reply without process id", o->argv[0]);
+		return err_set(err, EBADMSG, "spawn '%s': reply without process id", argv0);
 	}
 	*ret_id = pid_id;
 	if (ret_pty) {
@@ -108,6 +116,14 @@ static int spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, u
 	}
 	client_msg_release(&m);
 	return 0;
+}
+
+static int spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, uint32_t *ret_id,
+		      int *ret_pty, struct hutch_err *err)
+{
+	uint32_t req;
+	int r = client_spawn_send(a, o, &req, err);
+	return r < 0 ? r : client_spawn_reply(a, req, o->argv[0], ret_id, ret_pty, err);
 }
 
 _public_ int hutch_agent_spawn(struct hutch_agent *a, const struct hutch_spawn_opts *opts,

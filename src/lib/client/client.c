@@ -24,6 +24,8 @@ void client_msg_release(struct client_msg *m)
 	*m = (struct client_msg){ 0 };
 }
 
+static int finish_hello(struct hutch_agent *a, struct hutch_err *err);
+
 uint32_t client_begin(struct hutch_agent *a, struct proto_enc *e, uint16_t type)
 {
 	uint32_t id = a->next_id++;
@@ -41,6 +43,9 @@ int client_send(struct hutch_agent *a, struct proto_enc *e, const int *fds, unsi
 	if (r < 0)
 		return err_set_errno(err, -r, "agent request");
 	r = proto_send_all(a->fd, e->data, e->len, fds, nfds);
+	/* An agent that refused a pipelined handshake closed the connection: its reply says why. */
+	if (r < 0 && a->hello_id && finish_hello(a, err) < 0)
+		return -(err->code > 0 ? err->code : EPROTO);
 	if (r < 0)
 		return err_set_errno(err, -r, "send to agent");
 	return 0;
@@ -86,7 +91,8 @@ static int recv_exact(struct hutch_agent *a, uint8_t *buf, size_t len, struct cl
 	return 0;
 }
 
-int client_recv(struct hutch_agent *a, struct client_msg *ret, struct hutch_err *err)
+
+static int recv_one(struct hutch_agent *a, struct client_msg *ret, struct hutch_err *err)
 {
 	struct client_msg m = { 0 };
 	uint8_t hb[PROTO_HDR_SIZE];
@@ -112,6 +118,12 @@ int client_recv(struct hutch_agent *a, struct client_msg *ret, struct hutch_err 
 	return 0;
 }
 
+int client_recv(struct hutch_agent *a, struct client_msg *ret, struct hutch_err *err)
+{
+	int r = a->hello_id ? finish_hello(a, err) : 0;
+	return r < 0 ? r : recv_one(a, ret, err);
+}
+
 int client_reply_status(const struct client_msg *m, struct hutch_err *err)
 {
 	if (m->h.type == PROTO_REPLY)
@@ -133,11 +145,15 @@ int client_call(struct hutch_agent *a, struct proto_enc *e, uint32_t id, const i
 {
 	int r = client_send(a, e, fds, nfds, err);
 	proto_enc_release(e);
-	if (r < 0)
-		return r;
+	return r < 0 ? r : client_wait_reply(a, id, fn, userdata, ret, err);
+}
+
+int client_wait_reply(struct hutch_agent *a, uint32_t id, client_data_fn fn, void *userdata,
+		      struct client_msg *ret, struct hutch_err *err)
+{
 	for (;;) {
 		struct client_msg m;
-		r = client_recv(a, &m, err);
+		int r = client_recv(a, &m, err);
 		if (r < 0)
 			return r;
 		if (m.h.id != id) {
@@ -160,7 +176,7 @@ int client_call(struct hutch_agent *a, struct proto_enc *e, uint32_t id, const i
 	}
 }
 
-static int hello(struct hutch_agent *a, const char *token, struct hutch_err *err)
+static int hello_send(struct hutch_agent *a, const char *token, struct hutch_err *err)
 {
 	struct proto_enc e;
 	uint32_t id = client_begin(a, &e, PROTO_HELLO);
@@ -168,10 +184,31 @@ static int hello(struct hutch_agent *a, const char *token, struct hutch_err *err
 	proto_put_u32(&e, T_VERSION_MAX, PROTO_VERSION_MAX);
 	if (token)
 		proto_put_bytes(&e, T_TOKEN, token, strlen(token));
+	int r = client_send(a, &e, NULL, 0, err);
+	proto_enc_release(&e);
+	if (r >= 0)
+		a->hello_id = id;
+	return r;
+}
+
+/* Reads the handshake's reply, which comes before any other (the agent answers in order). */
+static int finish_hello(struct hutch_agent *a, struct hutch_err *err)
+{
+	uint32_t id = a->hello_id;
+	a->hello_id = 0;
 	struct client_msg m;
-	int r = client_call(a, &e, id, NULL, 0, NULL, NULL, &m, err);
+	int r = recv_one(a, &m, err);
 	if (r < 0)
 		return r;
+	if (m.h.id != id) {
+		client_msg_release(&m);
+		return err_set(err, EPROTO, "agent: a reply before the handshake's");
+	}
+	r = client_reply_status(&m, err);
+	if (r < 0) {
+		client_msg_release(&m);
+		return r;
+	}
 	uint32_t v = 0;
 	proto_get_u32(&m.f, T_VERSION, &v);
 	proto_get_u32(&m.f, T_AGENT_PID, &a->agent_pid);
@@ -182,17 +219,25 @@ static int hello(struct hutch_agent *a, const char *token, struct hutch_err *err
 	return 0;
 }
 
-_public_ int hutch_agent_connect_fd(int fd, const char *token, struct hutch_agent **ret,
-				    struct hutch_err *err)
+static struct hutch_agent *agent_new(int fd)
 {
 	struct hutch_agent *a = calloc(1, sizeof(*a));
+	if (a) {
+		a->fd = fd;
+		a->next_id = 1;
+	}
+	return a;
+}
+
+int client_connect_pipelined(int fd, const char *token, struct hutch_agent **ret,
+			     struct hutch_err *err)
+{
+	struct hutch_agent *a = agent_new(fd);
 	if (!a) {
 		safe_close(fd);
 		return err_set(err, ENOMEM, "agent connection");
 	}
-	a->fd = fd;
-	a->next_id = 1;
-	int r = hello(a, token, err);
+	int r = hello_send(a, token, err);
 	if (r < 0) {
 		hutch_agent_close(a);
 		return r;
@@ -201,8 +246,23 @@ _public_ int hutch_agent_connect_fd(int fd, const char *token, struct hutch_agen
 	return 0;
 }
 
-_public_ int hutch_agent_connect(const char *path, const char *token, struct hutch_agent **ret,
-				 struct hutch_err *err)
+_public_ int hutch_agent_connect_fd(int fd, const char *token, struct hutch_agent **ret,
+				    struct hutch_err *err)
+{
+	struct hutch_agent *a = NULL;
+	int r = client_connect_pipelined(fd, token, &a, err);
+	if (r >= 0)
+		r = finish_hello(a, err);
+	if (r < 0) {
+		hutch_agent_close(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+int client_connect_path(const char *path, const char *token, bool pipelined,
+			struct hutch_agent **ret, struct hutch_err *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (!path || strlen(path) >= sizeof(sa.sun_path))
@@ -217,10 +277,17 @@ _public_ int hutch_agent_connect(const char *path, const char *token, struct hut
 		close(fd);
 		return err_set_errno(err, e, "connect to agent '%s'", path);
 	}
-	int r = hutch_agent_connect_fd(fd, token, ret, err);
+	int r = pipelined ? client_connect_pipelined(fd, token, ret, err)
+			  : hutch_agent_connect_fd(fd, token, ret, err);
 	if (r < 0)
 		return err_prefix(err, "agent '%s'", path);
 	return 0;
+}
+
+_public_ int hutch_agent_connect(const char *path, const char *token, struct hutch_agent **ret,
+				 struct hutch_err *err)
+{
+	return client_connect_path(path, token, false, ret, err);
 }
 
 _public_ void hutch_agent_close(struct hutch_agent *a)

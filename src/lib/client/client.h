@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "err.h"
 #include "hutch/hutch.h"
 #include "proto.h"
@@ -15,6 +17,7 @@ struct hutch_agent {
 	uint32_t next_id;
 	uint16_t version;
 	uint32_t agent_pid;
+	uint32_t hello_id; /* a handshake sent but not yet answered (pipelined), or 0 */
 };
 
 /* One received message: header, payload (owned), decoded fields (pointing into it), fds. */
@@ -40,8 +43,30 @@ int client_call(struct hutch_agent *a, struct proto_enc *e, uint32_t id, const i
 /* Sends only (the reply is read later with client_finish). */
 int client_send(struct hutch_agent *a, struct proto_enc *e, const int *fds, unsigned nfds,
 		struct hutch_err *err);
-/* Reads one message (blocking). */
+/* Reads one message (blocking); a pipelined handshake's reply is read and checked first. */
 int client_recv(struct hutch_agent *a, struct client_msg *ret, struct hutch_err *err);
+/* Reads until the final reply to request id (DATA messages go to fn), as client_call. */
+int client_wait_reply(struct hutch_agent *a, uint32_t id, client_data_fn fn, void *userdata,
+		      struct client_msg *ret, struct hutch_err *err);
+
+/*
+ * A connection whose handshake is sent but not waited for: requests can follow at once, and
+ * the handshake's reply (or its error) is read before the first reply. On a socket that is
+ * connected before the agent even runs (its listening socket exists first), everything
+ * sent waits in the socket until the agent accepts: `hutch run` sends its command that way.
+ * Takes fd.
+ */
+int client_connect_pipelined(int fd, const char *token, struct hutch_agent **ret,
+			     struct hutch_err *err);
+/* hutch_agent_connect, optionally pipelined. */
+int client_connect_path(const char *path, const char *token, bool pipelined,
+			struct hutch_agent **ret, struct hutch_err *err);
+
+/* A spawn in two halves, for pipelining: the request now, its reply later. */
+int client_spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, uint32_t *ret_req,
+		      struct hutch_err *err);
+int client_spawn_reply(struct hutch_agent *a, uint32_t req, const char *argv0, uint32_t *ret_id,
+		       int *ret_pty, struct hutch_err *err);
 /* Turns a final reply into 0 / -errno (ERROR). */
 int client_reply_status(const struct client_msg *m, struct hutch_err *err);
 

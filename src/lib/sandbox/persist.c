@@ -129,9 +129,11 @@ static int up(const char *root, const char *eroot, const char *id, const struct 
 		return r;
 	if (mkdir(eroot, 0700) < 0 && errno != EEXIST)
 		return err_set_errno(err, errno, "create '%s'", eroot);
-	struct hutch_agent *a = NULL;
-	if ((r = sandbox_start(eroot, id, spec, false, &a, &ret->no_limits, err)) < 0)
+	struct sandbox_started started;
+	if ((r = sandbox_start(eroot, id, spec, false, NULL, NULL, &started, err)) < 0)
 		return r;
+	struct hutch_agent *a = started.agent;
+	ret->no_limits = started.no_limits;
 	r = link_socket(root, eroot, id, err);
 	if (r >= 0 && m->argv && m->argv[0]) {
 		r = spawn_main(a, m, &o, &ret->main_id, err);

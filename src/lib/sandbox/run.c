@@ -5,6 +5,7 @@
  * then create + start, connect, and on the way out delete (which kills everything left).
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -12,6 +13,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "log.h"
+#include "client/client.h"
 #include "engine/container.h"
 #include "err.h"
 #include "path.h"
@@ -57,18 +60,24 @@ static int make_agent_socket(const char *root, const char *id, struct hutch_err 
 	return 0;
 }
 
-int sandbox_start(const char *root, const char *id, struct spec *spec, bool one_shot,
-		  struct hutch_agent **ret, bool *ret_no_limits, struct hutch_err *err)
+/* A connection to the agent's listening socket, made before the agent runs (see run.h). */
+static int connect_early(const char *root, const char *id, struct hutch_agent **ret,
+			 struct hutch_err *err)
 {
-	/* The agent's socket takes fd 3 first: what the rules open must not be there. */
-	int r = make_agent_socket(root, id, err);
-	if (r < 0)
-		return r;
+	char path[108];
+	socket_path(root, id, path, sizeof(path));
+	return client_connect_path(path, NULL, true, ret, err);
+}
+
+/* Everything after the agent's socket: the engine container, created and started. */
+static int create_and_start(const char *root, const char *id, struct spec *spec, bool one_shot,
+			    struct sandbox_started *ret, struct hutch_err *err)
+{
 	struct sandbox_rules_run rules;
-	if ((r = sandbox_rules_prepare(spec, &rules, err)) < 0) {
+	int r = sandbox_rules_prepare(spec, &rules, err);
+	if (r < 0) {
 		sandbox_rules_done(&rules);
 		close(3);
-		sandbox_cleanup(root, id);
 		return err_prefix(err, "sandbox '%s'", id);
 	}
 	struct create_opts co = { .bundle = root, .spec = spec, .preserve_fds = 1,
@@ -79,22 +88,47 @@ int sandbox_start(const char *root, const char *id, struct spec *spec, bool one_
 		sandbox_rules_join_cgroups(&rules, spec, id);
 	/* The sandbox holds its own copies of the mounts now (or failed): the host's go. */
 	sandbox_rules_done(&rules);
-	if (r >= 0 && cr.no_cgroup && ret_no_limits)
-		*ret_no_limits = true;
+	if (r >= 0) {
+		ret->no_limits = cr.no_cgroup;
+		ret->init = cr.pid;
+	}
 	close(3); /* the agent has it now */
 	if (r < 0)
-		return sandbox_cleanup(root, id), r;
-	if ((r = container_start(root, id, err)) < 0) {
-		sandbox_cleanup(root, id);
 		return r;
-	}
-	char path[108];
-	socket_path(root, id, path, sizeof(path));
-	if ((r = hutch_agent_connect(path, NULL, ret, err)) < 0) {
+	return container_start(root, id, err);
+}
+
+int sandbox_start(const char *root, const char *id, struct spec *spec, bool one_shot,
+		  sandbox_early_fn early, void *userdata, struct sandbox_started *ret,
+		  struct hutch_err *err)
+{
+	/* The agent's socket takes fd 3 first: what the rules open must not be there. */
+	int r = make_agent_socket(root, id, err);
+	if (r < 0)
+		return r;
+	struct hutch_agent *a = NULL;
+	if ((r = connect_early(root, id, &a, err)) < 0 || (early && (r = early(a, userdata, err)) < 0)) {
+		close(3);
+		hutch_agent_close(a);
 		sandbox_cleanup(root, id);
 		return err_prefix(err, "sandbox '%s'", id);
 	}
+	*ret = (struct sandbox_started){ 0 };
+	if ((r = create_and_start(root, id, spec, one_shot, ret, err)) < 0) {
+		hutch_agent_close(a);
+		sandbox_cleanup(root, id);
+		return r;
+	}
+	ret->agent = a;
 	return 0;
+}
+
+void sandbox_cleanup_one_shot(const char *root, const char *id, const struct sandbox_started *s)
+{
+	/* Our unreaped child (one_shot): the pid cannot have been reused. */
+	if (s->init > 0)
+		kill(s->init, SIGKILL);
+	sandbox_cleanup(root, id);
 }
 
 void sandbox_cleanup(const char *root, const char *id)
