@@ -191,19 +191,17 @@ static int hello_send(struct hutch_agent *a, const char *token, struct hutch_err
 	return r;
 }
 
-/* Reads the handshake's reply, which comes before any other (the agent answers in order). */
+/* Reads the handshake's reply (skipping stale ones to other ids, as client_wait_reply). */
 static int finish_hello(struct hutch_agent *a, struct hutch_err *err)
 {
 	uint32_t id = a->hello_id;
 	a->hello_id = 0;
 	struct client_msg m;
-	int r = recv_one(a, &m, err);
+	int r;
+	while ((r = recv_one(a, &m, err)) == 0 && m.h.id != id)
+		client_msg_release(&m);
 	if (r < 0)
 		return r;
-	if (m.h.id != id) {
-		client_msg_release(&m);
-		return err_set(err, EPROTO, "agent: a reply before the handshake's");
-	}
 	r = client_reply_status(&m, err);
 	if (r < 0) {
 		client_msg_release(&m);
