@@ -299,10 +299,16 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	 * the pid namespace must then be made with it, or its init would be the one leaving. */
 	if (new_flags & CLONE_NEWTIME)
 		clone_flags &= ~CLONE_NEWPID;
-	/* A user namespace with another owner is made by the child, after it became that
-	 * owner: then every namespace follows it (one more fork, for the pid namespace). */
+	/*
+	 * A user namespace with another owner: we clone as that owner (this thread only, for
+	 * the moment of the clone), so one clone still makes every namespace. Not when the child
+	 * is to be born in a cgroup2 directory, which takes root's rights: then the child makes
+	 * the namespaces itself after becoming the owner (its maps are a round trip more, and
+	 * the pid namespace a fork more).
+	 */
 	long owner = userns_owner(s);
-	if (owner >= 0)
+	bool owner_clone = owner >= 0 && clone_flags && !(c->cgroup && cgroup_unified_fd(c->cgroup) >= 0);
+	if (owner >= 0 && !owner_clone)
 		clone_flags = 0;
 	if (join_flags & CLONE_NEWPID) {
 		/* pid_for_children only: the runtime itself stays where it is. */
@@ -327,7 +333,18 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	/* A grandchild init must be reparented to us, so `run` can wait for it. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	bool in_v2 = false;
+	struct thread_identity runtime_ids;
+	if (owner_clone && (r = thread_identity_become((uid_t)owner, &runtime_ids, err)) < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return r;
+	}
 	pid_t pid = clone_into(clone_flags, c->cgroup ? cgroup_unified_fd(c->cgroup) : -1, &in_v2);
+	if (owner_clone && pid != 0) {
+		int e = errno;
+		thread_identity_restore(&runtime_ids);
+		errno = e;
+	}
 	if (pid < 0) {
 		int e = errno;
 		close(sp[0]);

@@ -270,6 +270,11 @@ static int prepare(struct init_ctx *c, char **ret_exe, struct hutch_err *err)
 	int r = sync_expect(c->sync_fd, SYNC_GO, &m, err);
 	if (r < 0)
 		return r;
+	/* Cloned as the user namespace's owner: the uid change made us non-dumpable, which
+	 * would give our /proc files to the host's root (see become_owner). */
+	if (c->userns_owner >= 0 && (c->clone_flags & CLONE_NEWUSER) &&
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return err_set_errno(err, errno, "set dumpable");
 	/* First, before any fork: every descendant must start inside the container's cgroup. */
 	if ((r = cgroup_self_join(c->cgroup_join_fds, c->n_cgroup_join_fds)) < 0)
 		return err_set_errno(err, -r, "join the container's cgroup");

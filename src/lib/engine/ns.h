@@ -47,3 +47,21 @@ int idmap_write(pid_t pid, const struct spec *s, struct hutch_err *err);
  * child was born in that cgroup (older kernels: join it yourself).
  */
 pid_t clone_into(int flags, int cgroup_fd, bool *ret_in_cgroup);
+
+/*
+ * The identity the calling thread takes on for the moment of a clone that makes a user
+ * namespace owned by another uid (USERNS_OWNER_ANNOTATION): the kernel makes a new user
+ * namespace's owner the creator's effective ids. Raw syscalls, so only this thread changes
+ * (libc's would change every thread). Real and effective ids become the owner's and the
+ * supplementary groups go; the saved ids stay root's, which is what lets the thread return.
+ */
+struct thread_identity {
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+	gid_t *groups;
+	int n_groups; /* -1: nothing saved */
+	int dumpable;
+};
+int thread_identity_become(uid_t owner, struct thread_identity *saved, struct hutch_err *err);
+/* Gives the saved identity back; aborts if it cannot (going on as another user is worse). */
+void thread_identity_restore(struct thread_identity *saved);
