@@ -161,11 +161,13 @@ int main(int argc, char **argv)
 			break;
 		}
 		sandbox_new_id(sbs[n].id);
-		if (sandbox_start(root, sbs[n].id, spec, false, &sbs[n].a, NULL, &err) < 0) {
+		struct sandbox_started started;
+		if (sandbox_start(root, sbs[n].id, spec, false, NULL, NULL, &started, &err) < 0) {
 			fprintf(stderr, "bench-density: sandbox %d: %s\n", n, err.msg);
 			reason = "sandbox_start failed (see stderr)";
 			break;
 		}
+		sbs[n].a = started.agent;
 		if ((n + 1) % 10 == 0 || n + 1 == nmax)
 			fprintf(curve, "%d,%.4f,%lld\n", n + 1, now_s() - t0,
 				avail0 - meminfo_kb("MemAvailable"));

@@ -41,13 +41,13 @@ int main(int argc, char **argv)
 	}
 	char id[SANDBOX_ID_MAX];
 	sandbox_new_id(id);
-	struct hutch_agent *a = NULL;
-	bool no_limits = false;
+	struct sandbox_started sb;
 	uint64_t t0 = now_ns();
-	if (sandbox_start(root, id, spec, false, &a, &no_limits, &err) < 0) {
+	if (sandbox_start(root, id, spec, false, NULL, NULL, &sb, &err) < 0) {
 		fprintf(stderr, "bench-exec-lib: %s\n", err.msg);
 		return 1;
 	}
+	struct hutch_agent *a = sb.agent;
 	uint64_t t_start = now_ns() - t0;
 	FILE *f = fopen(argv[5], "we");
 	if (!f)

@@ -43,12 +43,11 @@ int client_send(struct hutch_agent *a, struct proto_enc *e, const int *fds, unsi
 	if (r < 0)
 		return err_set_errno(err, -r, "agent request");
 	r = proto_send_all(a->fd, e->data, e->len, fds, nfds);
+	if (r >= 0)
+		return 0;
 	/* An agent that refused a pipelined handshake closed the connection: its reply says why. */
-	if (r < 0 && a->hello_id && finish_hello(a, err) < 0)
-		return -(err->code > 0 ? err->code : EPROTO);
-	if (r < 0)
-		return err_set_errno(err, -r, "send to agent");
-	return 0;
+	int h = a->hello_id ? finish_hello(a, err) : 0;
+	return h < 0 ? h : err_set_errno(err, -r, "send to agent");
 }
 
 /* Reads exactly len bytes, collecting any fds that come with them. */
@@ -90,7 +89,6 @@ static int recv_exact(struct hutch_agent *a, uint8_t *buf, size_t len, struct cl
 	}
 	return 0;
 }
-
 
 static int recv_one(struct hutch_agent *a, struct client_msg *ret, struct hutch_err *err)
 {
