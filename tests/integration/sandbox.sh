@@ -44,6 +44,19 @@ t_workspace_read_write_owned_by_caller() {
 	expect_eq "$(stat -c %u "$T/ws/made")" "$(id -u)" "file owned by the caller on the host"
 }
 
+# The workspace's id map goes through the sandbox's own user namespace when it maps the same
+# ids (a workspace owned by the caller), through a namespace of its own otherwise: both must
+# show the owner's files as the sandbox user's, and give the sandbox's files to the owner.
+t_workspace_of_another_owner() {
+	[ "$(id -u)" = 0 ] || skip "chowns a directory to another user"
+	mkdir "$T/other"
+	chown 1234:1234 "$T/other"
+	out=$(hutch run --workspace "$T/other" -- sh -c 'stat -c %u:%g /work; touch /work/f && id -u')
+	expect_eq "$out" "0:0
+0"
+	expect_eq "$(stat -c %u:%g "$T/other/f")" "1234:1234" "the sandbox's file belongs to the owner"
+}
+
 t_tmp_is_private_tmpfs() {
 	ws
 	touch /tmp/hutch-host-marker-$$

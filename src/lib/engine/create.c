@@ -232,7 +232,8 @@ static int converse(struct create_run *c, struct hutch_err *err)
 		case SYNC_READY:
 			return 0;
 		case SYNC_MAPS:
-			if ((r = idmap_write(c->child, c->spec, err)) < 0)
+			if ((r = idmap_write(c->child, c->spec, err)) < 0 ||
+			    (r = rootfs_idmap_sources(c->spec, c->source_fds, c->child, err)) < 0)
 				return r;
 			sync_send(c->sync_fd, SYNC_MAPS_DONE, 0, NULL, -1);
 			break;
@@ -375,7 +376,8 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	close(sp[1]);
 	c->sync_fd = sp[0];
 	c->child = c->init = pid;
-	if ((clone_flags & CLONE_NEWUSER) && (r = idmap_write(pid, s, err)) < 0)
+	if ((clone_flags & CLONE_NEWUSER) &&
+	    ((r = idmap_write(pid, s, err)) < 0 || (r = rootfs_idmap_sources(s, c->source_fds, pid, err)) < 0))
 		return r;
 	if (c->cgroup && !in_v2 && (r = cgroup_enter_v2(c->cgroup, pid, err)) < 0)
 		return r;

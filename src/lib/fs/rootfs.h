@@ -74,6 +74,9 @@ struct rootfs_ctx {
 /* Makes ctx->source_fds for a spec: detached trees of its bind sources (relative ones from
  * the current directory). *ret has spec->n_mounts entries; free with rootfs_source_fds_free. */
 int rootfs_open_sources(const struct spec *s, int **ret, struct hutch_err *err);
+/* Idmaps the sources whose maps are the container's with the new user namespace of child,
+ * once its maps are written (before the child mounts them). */
+int rootfs_idmap_sources(const struct spec *s, const int *fds, pid_t child, struct hutch_err *err);
 void rootfs_source_fds_free(int *fds, size_t n);
 
 /* A detached, idmapped (by the container's own id maps) recursive copy of the rootfs: the
