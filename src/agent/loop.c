@@ -102,7 +102,11 @@ int loop_init(void)
 		sigaddset(&mask, forwarded[i]);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
-	signal(SIGPIPE, SIG_IGN);
+	/* Every disposition default (whoever started us may have ignored some), but SIGPIPE:
+	 * the agent installs no handler, so a spawned child has only SIGPIPE to reset (see
+	 * child() in spawn.c), not all 64. */
+	for (int sig = 1; sig < 65; sig++)
+		signal(sig, sig == SIGPIPE ? SIG_IGN : SIG_DFL);
 	agent.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (agent.epfd < 0)
 		return -errno;

@@ -141,11 +141,12 @@ _noreturn_ static void child(const struct spawn_req *r, int errfd)
 	errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 100);
 	if (errfd < 0)
 		_exit(127);
-	sigset_t all;
-	sigemptyset(&all);
-	for (int sig = 1; sig < 65; sig++)
-		signal(sig, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* The agent's only disposition that is not the default, and that an exec keeps
+	 * (loop_init resets the others at start; the agent installs no handlers). */
+	sigset_t none;
+	sigemptyset(&none);
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setsid() < 0)
 		child_fail(errfd, 0);
 	if (r->ctty >= 0 && ioctl(r->ctty, TIOCSCTTY, 0) < 0)

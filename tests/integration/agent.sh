@@ -95,6 +95,20 @@ t_token() {
 	expect_eq "$("$HUTCH" exec --socket "$T/sock" --token-file "$T/token" -- echo cli)" "cli"
 }
 
+# A spawned process starts with every signal at its default and none blocked, even when
+# whoever started the agent ignored some (nohup, a shell's background job, ...).
+t_children_get_default_signals() {
+	need_build
+	(trap '' INT QUIT HUP USR1 PIPE; exec "$AGENT" --listen "$T/sock" --stop-timeout 2) &
+	AGENT_PID=$!
+	trap stop_agent EXIT
+	for _ in $(seq 100); do [ -S "$T/sock" ] && break; sleep 0.02; done
+	out=$(ctl run -- sh -c 'grep -E "^Sig(Ign|Blk)" /proc/self/status')
+	# sh itself ignores nothing it did not inherit; all zero is what it inherited.
+	expect_eq "$out" "SigBlk:	0000000000000000
+SigIgn:	0000000000000000"
+}
+
 t_exec_passes_fds_zero_copy() {
 	start_agent
 	# The child's stdout must be our pipe itself, not a relay.
