@@ -126,7 +126,10 @@ stdout on a pipe it drains, and times it with CLOCK_MONOTONIC from fork to the r
 (wait4). Peers are **interleaved**: round *r* runs every peer once, starting with peer
 *r mod k*, so drift (page cache, CPU frequency, other load) hits all peers alike. Warm-up
 rounds are run and discarded. Peak RSS is wait4's `ru_maxrss` of the process the harness
-started. State roots are on this machine's /tmp (ext4; /run is not a tmpfs here either).
+started. State roots: `hutch` keeps its sandboxes' state where it does by default, under
+/run/hutch, on the tmpfs it mounts there when /run is on disk (as here: docs/sandbox.md);
+hutch-oci, runc and crun are given roots on this machine's /tmp (ext4), as their defaults
+under /run would be here too.
 The machine may be shared with other work while the benchmark runs (see "load" above): the
 interleaving keeps the comparison fair, but absolute times move between runs, so compare
 ratios across runs, not milliseconds. Percentiles are nearest-rank. "hutch ÷ peer" is the ratio of medians: below 1

@@ -155,6 +155,14 @@ t_limits_in_cgroup() {
 		'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max')
 	expect_contains "$out" 67108864
 	expect_contains "$out" 50
+	# Its cgroup is shown read-only, nosuid, nodev, noexec: the tmpfs (the last mount on
+	# /sys/fs/cgroup) and every hierarchy in it (v1); cgroup2 alone on v2. Prints "N BAD...".
+	out=$(hutch run -- awk '
+		NR == FNR { if ($5 == "/sys/fs/cgroup" && $1 + 0 > top) top = $1 + 0; next }
+		$1 + 0 == top || $2 + 0 == top { n++; if ($6 !~ /^ro,nosuid,nodev,noexec/) bad = bad " " $5 }
+		END { print n, bad }' /proc/self/mountinfo /proc/self/mountinfo)
+	[ "${out%% *}" -ge 1 ] || fail "no cgroup mount found"
+	expect_eq "${out#* }" "" "cgroup mounts without ro,nosuid,nodev,noexec"
 }
 
 t_memory_limit_kills() {
