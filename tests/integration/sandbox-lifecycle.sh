@@ -305,6 +305,24 @@ t_rm_refuses_running_and_force_kills() {
 	done
 }
 
+# A process put into the sandbox's cgroups from outside its pid namespace does not die with
+# the agent: rm -f must still find it (the cgroup's rmdir fails), kill it and remove all.
+t_rm_kills_what_joined_the_cgroup_from_outside() {
+	[ "$(id -u)" = 0 ] || skip "moves a process into the sandbox's cgroups"
+	setup
+	id=$(hutch create -- sleep 100)
+	sleep 1000 &
+	local stray=$! d
+	for d in $(find /sys/fs/cgroup -maxdepth 4 -type d -name "$id"); do
+		echo "$stray" >"$d/cgroup.procs"
+	done
+	grep -q "$id" "/proc/$stray/cgroup" || fail "could not move the stray process in"
+	hutch rm -f "$id"
+	wait "$stray" 2>/dev/null || true
+	[ ! -d "/proc/$stray" ] || fail "the stray process survived rm -f"
+	assert_gone "$id"
+}
+
 t_rm_option_removes_when_main_ends() {
 	setup
 	id=$(hutch create --rm -- sh -c 'sleep 0.5')

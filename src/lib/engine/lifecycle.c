@@ -203,7 +203,7 @@ static bool is_pidns_init(pid_t pid)
  * Kills the container's processes. The init of a pid namespace of its own takes every process
  * of the namespace with it, so it goes first: the cgroup is then usually empty and needs no
  * freezing (which, on v1, patches kernel code each time the first freezer comes into use).
- * Processes that joined the cgroup from outside the namespace come next.
+ * Without one, the cgroup's processes are killed first, then the init.
  */
 static void kill_container(const struct container_state *st, struct cgroup *cg)
 {
@@ -212,7 +212,9 @@ static void kill_container(const struct container_state *st, struct cgroup *cg)
 		kill(st->pid, SIGKILL);
 		wait_gone(st, 5000);
 	}
-	if (cg)
+	/* With a pid namespace, only what joined the cgroup from outside can be left:
+	 * cgroup_destroy finds it (its rmdir fails) and kills it. */
+	if (cg && !ns_init)
 		cgroup_kill_all(cg, SIGKILL);
 	if (!ns_init) {
 		kill(st->pid, SIGKILL);
