@@ -165,6 +165,10 @@ t_run_refused_when_already_below() {
 	fallocate -l 60m "$T/disk/host-file"
 	expect_exit 123 hutch run --disk-reserve 8m -- true
 	expect_contains "$OUT" "nothing starts until space is freed"
+	# A sandbox that stays, with a main command: the same code, and nothing left behind.
+	expect_exit 123 hutch create --disk-reserve 8m -- true
+	expect_contains "$OUT" "nothing starts until space is freed"
+	expect_eq "$(hutch ls -aq)" "" "a sandbox left by the failed create"
 	# Turned off, the same run works.
 	hutch run --disk-reserve 0 -- true
 }

@@ -102,7 +102,8 @@ static int up_exit_code(int r, const struct hutch_err *err, const struct sandbox
 		return HUTCH_EXIT_NOT_FOUND;
 	}
 	log_error("%s", err->msg);
-	return HUTCH_EXIT_SANDBOX;
+	/* The agent refused the main command: a file system is below its disk reserve. */
+	return r == -ENOSPC ? HUTCH_EXIT_DISK_RESERVE : HUTCH_EXIT_SANDBOX;
 }
 
 /* ---- create ---- */

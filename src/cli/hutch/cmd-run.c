@@ -80,7 +80,7 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 	int master = -1;
 	int r = client_spawn_reply(agent, p->req, a->argv[0], &pid, &master, err);
 	if (r < 0)
-		return r == -ENOENT ? -ENOENT : r;
+		return r;
 	sigset_t set;
 	cli_forwarded_signals(&set, false);
 	char path[128];
