@@ -64,8 +64,9 @@ int runtime_dir_prepare(void)
 		return negative_errno();
 	if (on_memory_fs(RUNTIME_DIR_ROOT) || !dir_is_empty(fd))
 		return 0;
+	/* Sized as systemd sizes /run: sandboxes' logs live here too (SANDBOX_LOG_MAX each). */
 	if (mount("hutch-state", RUNTIME_DIR_ROOT, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "mode=0700") < 0)
+		  "mode=0700,size=20%,nr_inodes=800k") < 0)
 		return negative_errno();
 	return 1;
 }

@@ -33,12 +33,13 @@ t_tmpfs_mounted_over_an_empty_disk_dir() {
 		"$HUTCH" --root "$T/r" run -- true
 		stat -f -c %T /run/hutch
 		stat -c %a /run/hutch
-		findmnt -n -o OPTIONS --mountpoint /run/hutch | tail -1
+		findmnt -n -o OPTIONS,SIZE --mountpoint /run/hutch | tail -1
 		ls /run/hutch')
 	echo "$out"
 	[ "$(sed -n 1p <<<"$out")" = tmpfs ] || fail "/run/hutch is not a tmpfs: $out"
 	[ "$(sed -n 2p <<<"$out")" = 700 ] || fail "/run/hutch is not 0700"
 	sed -n 3p <<<"$out" | grep -q 'nosuid,nodev,noexec' || fail "mount options: $out"
+	sed -n 3p <<<"$out" | grep -q 'nr_inodes=819200' || fail "no inode limit: $out"
 	# What the run wrote (the seccomp cache) went to the tmpfs, not to the disk.
 	grep -qx cache <<<"$out" || fail "nothing written under /run/hutch"
 	[ -z "$(ls -A "$T/disk")" ] || fail "state written to the disk: $(ls -A "$T/disk")"
