@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +95,27 @@ static void on_signal(struct watch *w, uint32_t events)
 	reap_all();
 }
 
+/*
+ * Every disposition default (whoever started us may have ignored some), but SIGPIPE's: the
+ * agent installs no handler, so a spawned child has only SIGPIPE to reset (see child() in
+ * spawn.c). The raw syscall, because libc refuses to touch the signals it keeps for itself
+ * (32-34), which the agent never uses (no threads, no timers) and a child must not inherit
+ * ignored.
+ */
+static void reset_dispositions(void)
+{
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = { .handler = SIG_DFL };
+	for (int sig = 1; sig < 65; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int loop_init(void)
 {
 	sigset_t mask;
@@ -102,11 +125,7 @@ int loop_init(void)
 		sigaddset(&mask, forwarded[i]);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
-	/* Every disposition default (whoever started us may have ignored some), but SIGPIPE:
-	 * the agent installs no handler, so a spawned child has only SIGPIPE to reset (see
-	 * child() in spawn.c), not all 64. */
-	for (int sig = 1; sig < 65; sig++)
-		signal(sig, sig == SIGPIPE ? SIG_IGN : SIG_DFL);
+	reset_dispositions();
 	agent.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (agent.epfd < 0)
 		return -errno;
