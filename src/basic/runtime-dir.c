@@ -26,8 +26,8 @@
 static bool on_memory_fs(const char *path)
 {
 	struct statfs sf;
-	return statfs(path, &sf) == 0 &&
-	       (sf.f_type == (typeof(sf.f_type))TMPFS_MAGIC || sf.f_type == (typeof(sf.f_type))RAMFS_MAGIC);
+	return statfs(path, &sf) == 0 && (sf.f_type == (typeof(sf.f_type))TMPFS_MAGIC ||
+					  sf.f_type == (typeof(sf.f_type))RAMFS_MAGIC);
 }
 
 static bool dir_is_empty(int fd)

@@ -308,7 +308,8 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	 * the pid namespace a fork more).
 	 */
 	long owner = userns_owner(s);
-	bool owner_clone = owner >= 0 && clone_flags && !(c->cgroup && cgroup_unified_fd(c->cgroup) >= 0);
+	bool owner_clone = owner >= 0 && clone_flags &&
+			   !(c->cgroup && cgroup_unified_fd(c->cgroup) >= 0);
 	if (owner >= 0 && !owner_clone)
 		clone_flags = 0;
 	if (join_flags & CLONE_NEWPID) {
@@ -343,7 +344,15 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	pid_t pid = clone_into(clone_flags, c->cgroup ? cgroup_unified_fd(c->cgroup) : -1, &in_v2);
 	if (owner_clone && pid != 0) {
 		int e = errno;
-		thread_identity_restore(&runtime_ids);
+		if ((r = thread_identity_restore(&runtime_ids)) < 0) {
+			if (pid > 0) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+			}
+			close(sp[0]);
+			close(sp[1]);
+			return err_set_errno(err, -r, "regain the runtime's ids after the clone");
+		}
 		errno = e;
 	}
 	if (pid < 0) {
@@ -377,7 +386,8 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	c->sync_fd = sp[0];
 	c->child = c->init = pid;
 	if ((clone_flags & CLONE_NEWUSER) &&
-	    ((r = idmap_write(pid, s, err)) < 0 || (r = rootfs_idmap_sources(s, c->source_fds, pid, err)) < 0))
+	    ((r = idmap_write(pid, s, err)) < 0 ||
+	     (r = rootfs_idmap_sources(s, c->source_fds, pid, err)) < 0))
 		return r;
 	if (c->cgroup && !in_v2 && (r = cgroup_enter_v2(c->cgroup, pid, err)) < 0)
 		return r;

@@ -45,25 +45,27 @@ int thread_identity_become(uid_t owner, struct thread_identity *sv, struct hutch
 	if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, owner, owner, -1) < 0 ||
 	    syscall(SYS_setresuid, owner, owner, -1) < 0) {
 		int e = errno;
-		thread_identity_restore(sv);
+		(void)thread_identity_restore(sv);
 		return err_set_errno(err, e, "become user namespace owner %u", (unsigned)owner);
 	}
 	return 0;
 }
 
-void thread_identity_restore(struct thread_identity *sv)
+int thread_identity_restore(struct thread_identity *sv)
 {
 	if (sv->n_groups < 0)
-		return;
+		return 0;
 	/* The uid first: with euid 0 again, the capabilities to set the rest come back. */
+	int r = 0;
 	if (syscall(SYS_setresuid, sv->ruid, sv->euid, sv->suid) < 0 ||
 	    syscall(SYS_setresgid, sv->rgid, sv->egid, sv->sgid) < 0 ||
 	    syscall(SYS_setgroups, sv->n_groups, sv->groups) < 0)
-		abort();
+		r = negative_errno();
 	/* A uid change made us non-dumpable; as we were. */
-	if (sv->dumpable >= 0)
+	if (r == 0 && sv->dumpable >= 0)
 		prctl(PR_SET_DUMPABLE, sv->dumpable, 0, 0, 0);
 	free(sv->groups);
 	sv->groups = NULL;
 	sv->n_groups = -1;
+	return r;
 }

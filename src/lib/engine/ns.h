@@ -63,5 +63,8 @@ struct thread_identity {
 	int dumpable;
 };
 int thread_identity_become(uid_t owner, struct thread_identity *saved, struct hutch_err *err);
-/* Gives the saved identity back; aborts if it cannot (going on as another user is worse). */
-void thread_identity_restore(struct thread_identity *saved);
+/*
+ * Gives the saved identity back, or -errno: the thread is then left with less than it had
+ * (the owner's ids, no effective capabilities), never more, and the caller must fail.
+ */
+int thread_identity_restore(struct thread_identity *saved);
