@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +74,17 @@ int spawn_build_env(char **delta, bool clear, char ***ret)
 	return 0;
 }
 
-/* ---- child side: runs between fork() and exec, single-threaded, reports through errfd ---- */
+/*
+ * ---- child side: runs between the clone and exec, reports through errfd ----
+ *
+ * The child shares the agent's memory (CLONE_VM) while the agent waits for its exec
+ * (CLONE_VFORK; it waited for the exec before too, reading errfd): no page tables copied, no
+ * copy-on-write faults or TLB shootdowns in the agent afterwards. So it writes only its own
+ * stack and the kernel's state, never the agent's: raw syscalls where libc keeps state or
+ * takes locks (signals, rlimits, credentials, which musl applies to all threads through
+ * __synccall). It cannot be traced or read meanwhile: the memory is the agent's, which is
+ * not dumpable.
+ */
 
 struct child_err {
 	int err;
@@ -143,10 +155,15 @@ _noreturn_ static void child(const struct spawn_req *r, int errfd)
 		_exit(127);
 	/* The agent's only disposition that is not the default, and that an exec keeps
 	 * (loop_init resets the others at start; the agent installs no handlers). */
-	sigset_t none;
-	sigemptyset(&none);
-	signal(SIGPIPE, SIG_DFL);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = { .handler = SIG_DFL };
+	uint64_t none = 0;
+	syscall(SYS_rt_sigaction, SIGPIPE, &dfl, NULL, sizeof(dfl.mask));
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
 	if (setsid() < 0)
 		child_fail(errfd, 0);
 	if (r->ctty >= 0 && ioctl(r->ctty, TIOCSCTTY, 0) < 0)
@@ -167,10 +184,10 @@ _noreturn_ static void child(const struct spawn_req *r, int errfd)
 			child_fail(errfd, 2);
 	}
 	close_others(errfd);
-	if (agent.nofile.rlim_max)
-		setrlimit(RLIMIT_NOFILE, &agent.nofile); /* undo the agent's own raise */
+	if (agent.nofile.rlim_max) /* undo the agent's own raise */
+		syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &agent.nofile, NULL);
 	for (size_t i = 0; i < r->n_rlimits; i++)
-		if (setrlimit(r->rlimits[i].resource, &r->rlimits[i].rl) < 0)
+		if (syscall(SYS_prlimit64, 0, r->rlimits[i].resource, &r->rlimits[i].rl, NULL) < 0)
 			child_fail(errfd, 3);
 	if (r->cwd && chdir(r->cwd) < 0)
 		child_fail(errfd, 4);
@@ -180,16 +197,31 @@ _noreturn_ static void child(const struct spawn_req *r, int errfd)
 	 * setgroups() is refused, and asking for one's own ids must still work.
 	 */
 	if (r->set_groups && !(r->n_groups == 0 && getgroups(0, NULL) == 0) &&
-	    setgroups(r->n_groups, r->groups) < 0)
+	    syscall(SYS_setgroups, r->n_groups, r->groups) < 0)
 		child_fail(errfd, 5);
 	if (r->set_gid && !(getgid() == r->gid && getegid() == r->gid) &&
-	    setresgid(r->gid, r->gid, r->gid) < 0)
+	    syscall(SYS_setresgid, r->gid, r->gid, r->gid) < 0)
 		child_fail(errfd, 6);
 	if (r->set_uid && !(getuid() == r->uid && geteuid() == r->uid) &&
-	    setresuid(r->uid, r->uid, r->uid) < 0)
+	    syscall(SYS_setresuid, r->uid, r->uid, r->uid) < 0)
 		child_fail(errfd, 7);
 	exec_path(r);
 	child_fail(errfd, 8);
+}
+
+/* The child's stack: one child at a time uses it, while the agent waits (CLONE_VFORK). */
+#define CHILD_STACK_SIZE (64 * 1024)
+static char child_stack[CHILD_STACK_SIZE] __attribute__((aligned(16), unused));
+
+struct child_args {
+	const struct spawn_req *r;
+	int errfd;
+};
+
+static int child_main(void *p)
+{
+	const struct child_args *a = p;
+	child(a->r, a->errfd);
 }
 
 pid_t spawn_exec(const struct spawn_req *r, const char **ret_what)
@@ -197,16 +229,23 @@ pid_t spawn_exec(const struct spawn_req *r, const char **ret_what)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
+	/* Our read end stays open in the child: it is close-on-exec, and errfd is dup'ed away
+	 * from it; the child writes only errfd. Returns once the child has exec'd or exited. */
+	struct child_args a = { r, p[1] };
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan cannot follow a child running on another stack in our memory: fork there. */
 	pid_t pid = fork();
+	if (pid == 0)
+		child_main(&a);
+#else
+	pid_t pid = clone(child_main, child_stack + sizeof(child_stack),
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+#endif
 	if (pid < 0) {
 		int e = errno;
 		close(p[0]);
 		close(p[1]);
 		return -e;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		child(r, p[1]);
 	}
 	close(p[1]);
 	struct child_err ce;
