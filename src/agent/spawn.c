@@ -10,11 +10,13 @@
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <termios.h>
@@ -83,7 +85,7 @@ int spawn_build_env(char **delta, bool clear, char ***ret)
  * stack and the kernel's state, never the agent's: raw syscalls where libc keeps state or
  * takes locks (signals, rlimits, credentials, which musl applies to all threads through
  * __synccall). It cannot be traced or read meanwhile: the memory is the agent's, which is
- * not dumpable.
+ * not dumpable; and a child that changes its ids does not share it (shares_memory_safely).
  */
 
 struct child_err {
@@ -224,6 +226,21 @@ static int child_main(void *p)
 	child(a->r, a->errfd);
 }
 
+/*
+ * Whether the child may run in our memory. Not when it changes its ids: a change of uid or
+ * gid makes the kernel reset the dumpable flag of the memory it runs in (to fs.suid_dumpable),
+ * which would be ours, and a host with suid_dumpable=1 would leave the agent traceable by
+ * the workload's uid. Not under ASan, which cannot follow a child on another stack.
+ */
+static bool shares_memory_safely(const struct spawn_req *r)
+{
+#ifdef __SANITIZE_ADDRESS__
+	return false;
+#else
+	return !r->set_uid && !r->set_gid && !r->set_groups;
+#endif
+}
+
 pid_t spawn_exec(const struct spawn_req *r, const char **ret_what)
 {
 	int p[2];
@@ -232,15 +249,15 @@ pid_t spawn_exec(const struct spawn_req *r, const char **ret_what)
 	/* Our read end stays open in the child: it is close-on-exec, and errfd is dup'ed away
 	 * from it; the child writes only errfd. Returns once the child has exec'd or exited. */
 	struct child_args a = { r, p[1] };
-#ifdef __SANITIZE_ADDRESS__
-	/* ASan cannot follow a child running on another stack in our memory: fork there. */
-	pid_t pid = fork();
-	if (pid == 0)
+	pid_t pid;
+	if (shares_memory_safely(r)) {
+		pid = clone(child_main, child_stack + sizeof(child_stack),
+			    CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+		/* Defence in depth: whatever the child did, our memory stays undumpable. */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	} else if ((pid = fork()) == 0) {
 		child_main(&a);
-#else
-	pid_t pid = clone(child_main, child_stack + sizeof(child_stack),
-			  CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
-#endif
+	}
 	if (pid < 0) {
 		int e = errno;
 		close(p[0]);

@@ -110,6 +110,28 @@ t_children_get_default_signals() {
 SigIgn:	0000000000000000"
 }
 
+# The agent stays undumpable (a process of its uid cannot trace it) after spawning a process
+# that changes its ids, even where fs.suid_dumpable=1 makes the kernel leave a process that
+# changed ids dumpable: a child sharing the agent's memory would make the agent's so. The
+# agent runs as uid 4000 with CAP_SETUID/CAP_SETGID, as in a container; /proc/<pid>/ files
+# belong to root exactly when a process is not dumpable.
+t_agent_stays_undumpable_after_user_switch() {
+	[ "$(id -u)" = 0 ] || skip "sets fs.suid_dumpable"
+	need_build
+	SUID_DUMPABLE_WAS=$(cat /proc/sys/fs/suid_dumpable)
+	chmod 777 "$T"
+	setpriv --reuid 4000 --regid 4000 --clear-groups --inh-caps +setuid,+setgid \
+		--ambient-caps +setuid,+setgid "$AGENT" --listen "$T/sock" --stop-timeout 2 &
+	AGENT_PID=$!
+	trap 'echo "$SUID_DUMPABLE_WAS" >/proc/sys/fs/suid_dumpable; stop_agent' EXIT
+	for _ in $(seq 100); do [ -S "$T/sock" ] && break; sleep 0.02; done
+	echo 1 >/proc/sys/fs/suid_dumpable
+	expect_eq "$(stat -c %u "/proc/$AGENT_PID/environ")" 0 "undumpable from the start"
+	expect_eq "$(ctl run --user 4242 -- id -u)" 4242
+	expect_eq "$(ctl run -- id -u)" 4000
+	expect_eq "$(stat -c %u "/proc/$AGENT_PID/environ")" 0 "the agent became dumpable"
+}
+
 t_exec_passes_fds_zero_copy() {
 	start_agent
 	# The child's stdout must be our pipe itself, not a relay.
