@@ -181,6 +181,19 @@ static void flush(struct conn *c)
 }
 
 /* Queues the encoded message(s) in e; takes the fds (closed on failure). */
+/* Every message we send carries the connection's version (1 until the handshake is done). */
+static void stamp_version(const struct conn *c, uint8_t *data, size_t len)
+{
+	uint16_t v = c->authed ? c->version : PROTO_VERSION_MIN;
+	for (size_t off = 0; off + PROTO_HDR_SIZE <= len;) {
+		data[off + 4] = (uint8_t)(v & 0xff);
+		data[off + 5] = (uint8_t)(v >> 8);
+		uint32_t plen = (uint32_t)data[off + 16] | (uint32_t)data[off + 17] << 8 |
+				(uint32_t)data[off + 18] << 16 | (uint32_t)data[off + 19] << 24;
+		off += PROTO_HDR_SIZE + (size_t)plen;
+	}
+}
+
 int conn_send(struct conn *c, struct proto_enc *e, const int *fds, unsigned nfds)
 {
 	int r = e->error;
@@ -201,6 +214,7 @@ int conn_send(struct conn *c, struct proto_enc *e, const int *fds, unsigned nfds
 	if (nfds)
 		memcpy(m->fds, fds, sizeof(int) * nfds);
 	memcpy(m->data, e->data, e->len);
+	stamp_version(c, m->data, e->len);
 	if (c->out_tail)
 		c->out_tail->next = m;
 	else
@@ -328,7 +342,9 @@ static void dispatch(struct conn *c, const struct proto_hdr *h, const uint8_t *p
 		reply_error(c, h->id, EALREADY, "handshake already done");
 		return;
 	}
-	if (c->authed && h->version != c->version) {
+	/* Any version up to the negotiated one: a client that pipelines sends version 1 before
+	 * it knows what was negotiated. */
+	if (c->authed && (h->version < PROTO_VERSION_MIN || h->version > c->version)) {
 		reply_error(c, h->id, EPROTO, "message version %u, negotiated %u", h->version,
 			    c->version);
 		return;

@@ -508,10 +508,11 @@ void h_spawn(struct conn *c, const struct proto_hdr *h, const struct proto_field
 	uint32_t timeout = proto_u32_or(f, T_TIMEOUT_MS, 0, &q);
 	bool detached = proto_u32_or(f, T_DETACHED, 0, &q) != 0;
 	bool pty_return = proto_u32_or(f, T_PTY_RETURN, 0, &q) != 0;
+	bool wait_exit = proto_u32_or(f, T_WAIT_EXIT, 0, &q) != 0;
 	_cleanup_free_ char *tag = NULL;
 	int te = proto_get_str(f, T_TAG, &tag);
 	if (e == 0 && (q < 0 || (te < 0 && te != -ENOENT) || cap > AGENT_RING_MAX ||
-		       (tag && strlen(tag) > AGENT_TAG_MAX)))
+		       (tag && strlen(tag) > AGENT_TAG_MAX) || (wait_exit && (pty_return || detached))))
 		e = -EINVAL, what = "options";
 	if (e == 0 && (e = plan_stdio(f, &r, &pl, fds, nfds)) < 0)
 		what = "stdio";
@@ -554,7 +555,10 @@ void h_spawn(struct conn *c, const struct proto_hdr *h, const struct proto_field
 	agent.n_procs++;
 	int pty = pty_return && pl.pty_master >= 0 ? fcntl(pl.pty_master, F_DUPFD_CLOEXEC, 3) : -1;
 	attach_stdio(p, &pl, pty_return, modes);
-	spawn_reply(c, h->id, p, pty);
+	if (wait_exit) /* the reply comes at the exit (proc_reaped), as for a WAIT */
+		p->waiters[p->n_waiters++] = (struct waiter){ c, h->id };
+	else
+		spawn_reply(c, h->id, p, pty);
 out:
 	plan_release(&pl);
 	spawn_req_release(&r);

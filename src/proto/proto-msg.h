@@ -86,6 +86,7 @@ enum proto_tag {
 	T_PROC = 62,      /* msg, repeated: one process in a LIST reply */
 	T_START_NS = 63,  /* u64: CLOCK_REALTIME start */
 	T_RESERVE_KILLED = 64, /* u32 bool: killed by the disk reserve guard */
+	T_WAIT_EXIT = 65,      /* u32 bool, SPAWN (v2): its one reply comes at the exit, as WAIT's */
 	/* SIGNAL, STDIN, RESIZE */
 	T_SIGNAL = 70,    /* u32 */
 	T_SCOPE = 71,     /* u32 enum proto_scope */

@@ -315,15 +315,21 @@ static uint8_t *reserve(struct proto_enc *e, size_t n)
 	return p;
 }
 
-void proto_enc_begin(struct proto_enc *e, uint16_t type, uint16_t flags, uint32_t id)
+void proto_enc_begin_v(struct proto_enc *e, uint16_t version, uint16_t type, uint16_t flags,
+		       uint32_t id)
 {
 	size_t start = e->len;
 	uint8_t *p = reserve(e, PROTO_HDR_SIZE);
 	if (!p)
 		return;
 	e->start = start;
-	struct proto_hdr h = { .version = PROTO_VERSION_MAX, .type = type, .flags = flags, .id = id };
+	struct proto_hdr h = { .version = version, .type = type, .flags = flags, .id = id };
 	proto_hdr_encode(&h, p);
+}
+
+void proto_enc_begin(struct proto_enc *e, uint16_t type, uint16_t flags, uint32_t id)
+{
+	proto_enc_begin_v(e, PROTO_VERSION_MAX, type, flags, id);
 }
 
 int proto_enc_end(struct proto_enc *e, unsigned nfds)

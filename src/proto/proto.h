@@ -20,7 +20,7 @@
 
 #define PROTO_MAGIC 0x48435448u /* bytes 'H' 'T' 'C' 'H' on the wire */
 #define PROTO_VERSION_MIN 1
-#define PROTO_VERSION_MAX 1
+#define PROTO_VERSION_MAX 2 /* 2: SPAWN may carry T_WAIT_EXIT */
 #define PROTO_HDR_SIZE 20
 #define PROTO_FIELD_HDR_SIZE 8
 #define PROTO_MAX_PAYLOAD (1u << 20)
@@ -99,6 +99,9 @@ void proto_enc_init(struct proto_enc *e);
 void proto_enc_release(struct proto_enc *e);
 /* Starts a message (appends a header to the buffer, which may already hold messages). */
 void proto_enc_begin(struct proto_enc *e, uint16_t type, uint16_t flags, uint32_t id);
+/* The same, with the protocol version the header carries (proto_enc_begin: the highest). */
+void proto_enc_begin_v(struct proto_enc *e, uint16_t version, uint16_t type, uint16_t flags,
+		       uint32_t id);
 /* Finishes it: fills in length and fd count. -E2BIG past PROTO_MAX_PAYLOAD. */
 int proto_enc_end(struct proto_enc *e, unsigned nfds);
 void proto_put_u32(struct proto_enc *e, uint16_t tag, uint32_t v);

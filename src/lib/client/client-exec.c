@@ -148,9 +148,35 @@ _public_ int hutch_agent_wait(struct hutch_agent *a, uint32_t id, struct hutch_e
 	return 0;
 }
 
+/* Spawn and wait in one round trip (protocol 2): the reply is the exit. */
+static int exec_one_trip(struct hutch_agent *a, const struct hutch_spawn_opts *o,
+			 struct hutch_exit *ret, struct hutch_err *err)
+{
+	int fds[3];
+	unsigned nfds = 0;
+	for (int i = 0; i < 3; i++)
+		if (o->stdio[i] == HUTCH_STDIO_FD)
+			fds[nfds++] = o->stdio_fd[i];
+	struct proto_enc e;
+	uint32_t req = client_begin(a, &e, PROTO_SPAWN);
+	client_put_spawn_opts(&e, o);
+	proto_put_u32(&e, T_WAIT_EXIT, 1);
+	struct client_msg m;
+	int r = client_call(a, &e, req, fds, nfds, NULL, NULL, &m, err);
+	if (r < 0)
+		return err_prefix(err, "spawn '%s'", o->argv[0]);
+	if (ret)
+		client_read_exit(&m.f, ret);
+	client_msg_release(&m);
+	return 0;
+}
+
 _public_ int hutch_agent_exec(struct hutch_agent *a, const struct hutch_spawn_opts *opts,
 			      struct hutch_exit *ret, struct hutch_err *err)
 {
+	if (opts && opts->argv && opts->argv[0] && !opts->pty_return && !opts->detached &&
+	    !a->hello_id && a->version >= 2)
+		return exec_one_trip(a, opts, ret, err);
 	uint32_t id;
 	int r = spawn_send(a, opts, &id, NULL, err);
 	if (r < 0)

@@ -32,7 +32,9 @@ uint32_t client_begin(struct hutch_agent *a, struct proto_enc *e, uint16_t type)
 	if (a->next_id == 0)
 		a->next_id = 1;
 	proto_enc_init(e);
-	proto_enc_begin(e, type, 0, id);
+	/* The negotiated version once known; 1 (what every agent speaks) before. */
+	proto_enc_begin_v(e, a->version && !a->hello_id ? a->version : PROTO_VERSION_MIN, type, 0,
+			  id);
 	return id;
 }
 
