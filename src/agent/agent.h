@@ -149,6 +149,9 @@ int watch_add(struct watch *w, uint32_t events);
 int watch_mod(struct watch *w, uint32_t events);
 void watch_del(struct watch *w);
 int loop_init(void);
+/* SIG_DFL for sig with the raw syscall: libc refuses the signals it keeps (32-34), and it
+ * touches nothing of ours (a child sharing our memory calls it). */
+void agent_signal_default(int sig);
 int loop_run(void);
 void agent_stop(uint64_t grace_ns);
 /* Kills every process we know of and, as subreaper/PID 1, whatever was reparented to us. */

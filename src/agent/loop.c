@@ -102,7 +102,7 @@ static void on_signal(struct watch *w, uint32_t events)
  * (32-34), which the agent never uses (no threads, no timers) and a child must not inherit
  * ignored.
  */
-static void reset_dispositions(void)
+void agent_signal_default(int sig)
 {
 	struct {
 		void (*handler)(int);
@@ -110,9 +110,14 @@ static void reset_dispositions(void)
 		void (*restorer)(void);
 		uint64_t mask;
 	} dfl = { .handler = SIG_DFL };
+	syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+}
+
+static void reset_dispositions(void)
+{
 	for (int sig = 1; sig < 65; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGPIPE)
-			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+			agent_signal_default(sig);
 	signal(SIGPIPE, SIG_IGN);
 }
 

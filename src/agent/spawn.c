@@ -157,14 +157,8 @@ _noreturn_ static void child(const struct spawn_req *r, int errfd)
 		_exit(127);
 	/* The agent's only disposition that is not the default, and that an exec keeps
 	 * (loop_init resets the others at start; the agent installs no handlers). */
-	struct {
-		void (*handler)(int);
-		unsigned long flags;
-		void (*restorer)(void);
-		uint64_t mask;
-	} dfl = { .handler = SIG_DFL };
 	uint64_t none = 0;
-	syscall(SYS_rt_sigaction, SIGPIPE, &dfl, NULL, sizeof(dfl.mask));
+	agent_signal_default(SIGPIPE);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
 	if (setsid() < 0)
 		child_fail(errfd, 0);

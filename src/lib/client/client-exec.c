@@ -78,16 +78,23 @@ void client_read_exit(const struct proto_fields *f, struct hutch_exit *ret)
 	proto_get_u64(f, T_MAXRSS_KB, &ret->maxrss_kb);
 }
 
+/* The caller's fds for the FD-mode streams, in stdin, stdout, stderr order. */
+static unsigned stdio_fds(const struct hutch_spawn_opts *o, int fds[3])
+{
+	unsigned n = 0;
+	for (int i = 0; i < 3; i++)
+		if (o->stdio[i] == HUTCH_STDIO_FD)
+			fds[n++] = o->stdio_fd[i];
+	return n;
+}
+
 int client_spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, uint32_t *ret_req,
 		      struct hutch_err *err)
 {
 	if (!o || !o->argv || !o->argv[0])
 		return err_set(err, EINVAL, "spawn: argv is empty");
 	int fds[3];
-	unsigned nfds = 0;
-	for (int i = 0; i < 3; i++)
-		if (o->stdio[i] == HUTCH_STDIO_FD)
-			fds[nfds++] = o->stdio_fd[i];
+	unsigned nfds = stdio_fds(o, fds);
 	struct proto_enc e;
 	*ret_req = client_begin(a, &e, PROTO_SPAWN);
 	client_put_spawn_opts(&e, o);
@@ -153,10 +160,7 @@ static int exec_one_trip(struct hutch_agent *a, const struct hutch_spawn_opts *o
 			 struct hutch_exit *ret, struct hutch_err *err)
 {
 	int fds[3];
-	unsigned nfds = 0;
-	for (int i = 0; i < 3; i++)
-		if (o->stdio[i] == HUTCH_STDIO_FD)
-			fds[nfds++] = o->stdio_fd[i];
+	unsigned nfds = stdio_fds(o, fds);
 	struct proto_enc e;
 	uint32_t req = client_begin(a, &e, PROTO_SPAWN);
 	client_put_spawn_opts(&e, o);
