@@ -248,21 +248,21 @@ if allc:
             li.get('sandbox_start_ms', '?'), li.get('sandbox_cleanup_ms', '?')))
     w('![exec](bench/%s)\n' % cdf_plot('c-exec', '(c) exec /bin/true into a running sandbox',
                                         [(p, s['v']) for p, s in st.items()]))
-    if 'lib-exec' in st:
-        x = st['lib-exec']['med']
-        floor = st.get('fork-exec', {}).get('med')
-        text = '%s ms median' % ms(x)
+    def lib_exec_verdict(target, peer, floor_peer, what, floor_what):
+        """A library exec row: its median against 1 ms, with the floor under it if measured."""
+        x = st[peer]['med']
+        floor = st.get(floor_peer, {}).get('med')
+        text = '%s ms median%s' % (ms(x), what)
         if floor:
-            text += ' (fork + exec of `/bin/true` alone: %s ms)' % ms(floor)
-        verdicts.append(('exec through the library ≤ 1 ms', text, x <= 1))
+            text += ' (%s: %s ms)' % (floor_what, ms(floor))
+        verdicts.append((target, text, x <= 1))
+    if 'lib-exec' in st:
+        lib_exec_verdict('exec through the library ≤ 1 ms', 'lib-exec', 'fork-exec', '',
+                         'fork + exec of `/bin/true` alone')
         if 'lib-exec-static-true' in st:
-            y = st['lib-exec-static-true']['med']
-            f2 = st.get('fork-exec-static-true', {}).get('med')
-            text = '%s ms median with a static `true`' % ms(y)
-            if f2:
-                text += ' (its fork + exec alone: %s ms)' % ms(f2)
-            verdicts.append(('exec through the library ≤ 1 ms, a command that starts fast',
-                             text, y <= 1))
+            lib_exec_verdict('exec through the library ≤ 1 ms, a command that starts fast',
+                             'lib-exec-static-true', 'fork-exec-static-true',
+                             ' with a static `true`', 'its fork + exec alone')
     if 'hutch-exec' in st:
         x = st['hutch-exec']['med']
         verdicts.append(('exec through the CLI ≤ 3 ms', '%s ms median (`hutch exec`)' % ms(x),
