@@ -82,7 +82,8 @@ int spawn_build_env(char **delta, bool clear, char ***ret)
  * The child shares the agent's memory (CLONE_VM) while the agent waits for its exec
  * (CLONE_VFORK; it waited for the exec before too, reading errfd): no page tables copied, no
  * copy-on-write faults or TLB shootdowns in the agent afterwards. So it writes only its own
- * stack and the kernel's state, never the agent's: raw syscalls where libc keeps state or
+ * stack, errno (shared: the agent reads none left by the child) and the kernel's state, never
+ * the agent's data: raw syscalls where libc keeps state or
  * takes locks (signals, rlimits, credentials, which musl applies to all threads through
  * __synccall). It cannot be traced or read meanwhile: the memory is the agent's, which is
  * not dumpable; and a child that changes its ids does not share it (shares_memory_safely).

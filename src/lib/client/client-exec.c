@@ -88,8 +88,9 @@ static unsigned stdio_fds(const struct hutch_spawn_opts *o, int fds[3])
 	return n;
 }
 
-int client_spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, uint32_t *ret_req,
-		      struct hutch_err *err)
+/* Sends a SPAWN; with wait_exit (protocol 2) its one reply is the exit. */
+static int spawn_request(struct hutch_agent *a, const struct hutch_spawn_opts *o, bool wait_exit,
+			 uint32_t *ret_req, struct hutch_err *err)
 {
 	if (!o || !o->argv || !o->argv[0])
 		return err_set(err, EINVAL, "spawn: argv is empty");
@@ -98,9 +99,17 @@ int client_spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, u
 	struct proto_enc e;
 	*ret_req = client_begin(a, &e, PROTO_SPAWN);
 	client_put_spawn_opts(&e, o);
+	if (wait_exit)
+		proto_put_u32(&e, T_WAIT_EXIT, 1);
 	int r = client_send(a, &e, fds, nfds, err);
 	proto_enc_release(&e);
 	return r < 0 ? err_prefix(err, "spawn '%s'", o->argv[0]) : 0;
+}
+
+int client_spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, uint32_t *ret_req,
+		      struct hutch_err *err)
+{
+	return spawn_request(a, o, false, ret_req, err);
 }
 
 int client_spawn_reply(struct hutch_agent *a, uint32_t req, const char *argv0, uint32_t *ret_id,
@@ -159,15 +168,12 @@ _public_ int hutch_agent_wait(struct hutch_agent *a, uint32_t id, struct hutch_e
 static int exec_one_trip(struct hutch_agent *a, const struct hutch_spawn_opts *o,
 			 struct hutch_exit *ret, struct hutch_err *err)
 {
-	int fds[3];
-	unsigned nfds = stdio_fds(o, fds);
-	struct proto_enc e;
-	uint32_t req = client_begin(a, &e, PROTO_SPAWN);
-	client_put_spawn_opts(&e, o);
-	proto_put_u32(&e, T_WAIT_EXIT, 1);
-	struct client_msg m;
-	int r = client_call(a, &e, req, fds, nfds, NULL, NULL, &m, err);
+	uint32_t req;
+	int r = spawn_request(a, o, true, &req, err);
 	if (r < 0)
+		return r;
+	struct client_msg m;
+	if ((r = client_wait_reply(a, req, NULL, NULL, &m, err)) < 0)
 		return err_prefix(err, "spawn '%s'", o->argv[0]);
 	if (ret)
 		client_read_exit(&m.f, ret);

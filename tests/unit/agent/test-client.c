@@ -148,6 +148,67 @@ static void test_good_handshake(void **state)
 	proto_enc_release(&e);
 }
 
+/*
+ * A peer that answers the handshake with protocol `version`, then reads the next request
+ * (hutch_agent_exec's SPAWN) and exits with what it saw: bit 0 set if the header carried
+ * `version`, bit 1 set if the payload asked for WAIT_EXIT.
+ */
+static int peer_sees_spawn(uint32_t version, pid_t *ret_pid)
+{
+	int sp[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sp[0]);
+		uint8_t buf[4096];
+		ssize_t n = read(sp[1], buf, sizeof(buf)); /* the HELLO */
+		struct proto_hdr h;
+		if (n < PROTO_HDR_SIZE || proto_hdr_decode(buf, (size_t)n, &h) < 0)
+			_exit(100);
+		struct proto_enc e;
+		proto_enc_init(&e);
+		proto_enc_begin(&e, PROTO_REPLY, 0, h.id);
+		proto_put_u32(&e, T_VERSION, version);
+		if (proto_enc_end(&e, 0) < 0 || write(sp[1], e.data, e.len) != (ssize_t)e.len)
+			_exit(101);
+		n = read(sp[1], buf, sizeof(buf)); /* the SPAWN, with its fds dropped */
+		struct proto_fields f;
+		if (n < PROTO_HDR_SIZE || proto_hdr_decode(buf, (size_t)n, &h) < 0 ||
+		    h.type != PROTO_SPAWN || (size_t)n < PROTO_HDR_SIZE + h.len ||
+		    proto_decode(buf + PROTO_HDR_SIZE, h.len, &f) < 0)
+			_exit(102);
+		uint32_t wait = 0;
+		proto_get_u32(&f, T_WAIT_EXIT, &wait);
+		_exit((h.version == version ? 1 : 0) | (wait ? 2 : 0));
+	}
+	close(sp[1]);
+	*ret_pid = pid;
+	return sp[0];
+}
+
+/* Spawn-and-wait in one request only where the agent speaks protocol 2; version-1 agents get
+ * version-1 headers and a plain SPAWN. */
+static void test_exec_one_trip_only_with_version_2(void **state)
+{
+	for (uint32_t v = 1; v <= 2; v++) {
+		pid_t pid;
+		int fd = peer_sees_spawn(v, &pid);
+		struct hutch_err err = { 0 };
+		struct hutch_agent *a = NULL;
+		assert_int_equal(hutch_agent_connect_fd(fd, NULL, &a, &err), 0);
+		const char *const argv[] = { "true", NULL };
+		struct hutch_spawn_opts o = { .argv = argv };
+		struct hutch_exit x;
+		assert_true(hutch_agent_exec(a, &o, &x, &err) < 0); /* the peer hangs up */
+		hutch_agent_close(a);
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), v == 2 ? 3 : 1);
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -160,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_peer_errno_out_of_range),
 		cmocka_unit_test(test_peer_truncated_payload),
 		cmocka_unit_test(test_good_handshake),
+		cmocka_unit_test(test_exec_one_trip_only_with_version_2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
