@@ -18,24 +18,32 @@
 #include "macro.h"
 #include "proto.h"
 
-/* Runs a peer that reads the HELLO, then writes `reply` (len bytes) and closes. */
-static int peer_with(const void *reply, size_t len, pid_t *ret_pid)
+/* Forks a peer on a socketpair: *ret_fd is its end in the peer (returns 0), ours here. */
+static pid_t fork_peer(int *ret_fd)
 {
 	int sp[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
+	close(sp[pid == 0 ? 0 : 1]);
+	*ret_fd = sp[pid == 0 ? 1 : 0];
+	return pid;
+}
+
+/* Runs a peer that reads the HELLO, then writes `reply` (len bytes) and closes. */
+static int peer_with(const void *reply, size_t len, pid_t *ret_pid)
+{
+	int fd;
+	pid_t pid = fork_peer(&fd);
 	if (pid == 0) {
-		close(sp[0]);
 		char buf[4096];
-		ssize_t n _unused_ = read(sp[1], buf, sizeof(buf));
+		ssize_t n _unused_ = read(fd, buf, sizeof(buf));
 		if (len)
-			n = write(sp[1], reply, len);
+			n = write(fd, reply, len);
 		_exit(0);
 	}
-	close(sp[1]);
 	*ret_pid = pid;
-	return sp[0];
+	return fd;
 }
 
 static int connect_to(const void *reply, size_t len, struct hutch_err *err)
@@ -155,14 +163,11 @@ static void test_good_handshake(void **state)
  */
 static int peer_sees_spawn(uint32_t version, pid_t *ret_pid)
 {
-	int sp[2];
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
+	int fd;
+	pid_t pid = fork_peer(&fd);
 	if (pid == 0) {
-		close(sp[0]);
 		uint8_t buf[4096];
-		ssize_t n = read(sp[1], buf, sizeof(buf)); /* the HELLO */
+		ssize_t n = read(fd, buf, sizeof(buf)); /* the HELLO */
 		struct proto_hdr h;
 		if (n < PROTO_HDR_SIZE || proto_hdr_decode(buf, (size_t)n, &h) < 0)
 			_exit(100);
@@ -170,9 +175,9 @@ static int peer_sees_spawn(uint32_t version, pid_t *ret_pid)
 		proto_enc_init(&e);
 		proto_enc_begin(&e, PROTO_REPLY, 0, h.id);
 		proto_put_u32(&e, T_VERSION, version);
-		if (proto_enc_end(&e, 0) < 0 || write(sp[1], e.data, e.len) != (ssize_t)e.len)
+		if (proto_enc_end(&e, 0) < 0 || write(fd, e.data, e.len) != (ssize_t)e.len)
 			_exit(101);
-		n = read(sp[1], buf, sizeof(buf)); /* the SPAWN, with its fds dropped */
+		n = read(fd, buf, sizeof(buf)); /* the SPAWN, with its fds dropped */
 		struct proto_fields f;
 		if (n < PROTO_HDR_SIZE || proto_hdr_decode(buf, (size_t)n, &h) < 0 ||
 		    h.type != PROTO_SPAWN || (size_t)n < PROTO_HDR_SIZE + h.len ||
@@ -182,9 +187,8 @@ static int peer_sees_spawn(uint32_t version, pid_t *ret_pid)
 		proto_get_u32(&f, T_WAIT_EXIT, &wait);
 		_exit((h.version == version ? 1 : 0) | (wait ? 2 : 0));
 	}
-	close(sp[1]);
 	*ret_pid = pid;
-	return sp[0];
+	return fd;
 }
 
 /* Spawn-and-wait in one request only where the agent speaks protocol 2; version-1 agents get
