@@ -144,6 +144,26 @@ t_failing_hook_aborts_create() {
 	[ -z "$(ls "$R" 2>/dev/null)" ] || fail "state left behind: $(ls "$R")"
 }
 
+# run creates and starts in one step: what fails after the setup (the exec itself, a
+# poststart hook) must still come back as an error and take everything back.
+t_run_exec_failure_takes_all_back() {
+	make_bundle "$T/b" /notelf
+	printf 'not an ELF\0\1' >"$T/b/rootfs/notelf"
+	chmod 755 "$T/b/rootfs/notelf"
+	expect_fail oci run -b "$T/b" noexec
+	expect_contains "$OUT" "exec '/notelf': Exec format error"
+	[ -z "$(ls "$R" 2>/dev/null)" ] || fail "state left behind: $(ls "$R")"
+}
+
+t_run_failing_poststart_takes_all_back() {
+	make_bundle "$T/b" sleep 4321
+	bundle_jq "$T/b" '.hooks = {"poststart":[{"path":"/bin/false"}]}'
+	expect_fail oci run -d -b "$T/b" pfail
+	expect_contains "$OUT" "poststart hook 0"
+	[ -z "$(ls "$R" 2>/dev/null)" ] || fail "state left behind: $(ls "$R")"
+	pgrep -fx "sleep 4321" >/dev/null && fail "the container's process survived" || true
+}
+
 t_cgroup_limits_applied() {
 	out=$(run_in '.linux.resources.memory = {"limit":67108864} | .linux.resources.pids = {"limit":33}' \
 		sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max')

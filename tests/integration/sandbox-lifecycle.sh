@@ -125,6 +125,16 @@ t_create_failures_leave_nothing() {
 	# An "agent" that is not one: the container starts but no agent answers.
 	HUTCH_AGENT=/bin/true hutch create -- sleep 1 >/dev/null 2>"$T/err" && rc=0 || rc=$?
 	expect_eq "$rc" 125 "create with a broken agent"
+	# One that cannot even be exec'd: the exec fails after the sandbox is set up (create and
+	# start are one step), and must be reported as such, not as a missing main command.
+	printf 'not an ELF\0\1' >"$T/bad-agent"
+	chmod 755 "$T/bad-agent"
+	HUTCH_AGENT=$T/bad-agent hutch create -- sleep 1 >/dev/null 2>"$T/err" && rc=0 || rc=$?
+	expect_eq "$rc" 125 "create with an agent that cannot be exec'd"
+	expect_contains "$(cat "$T/err")" "Exec format error"
+	HUTCH_AGENT=$T/bad-agent hutch run -- true >/dev/null 2>"$T/err" && rc=0 || rc=$?
+	expect_eq "$rc" 125 "run with an agent that cannot be exec'd"
+	expect_contains "$(cat "$T/err")" "exec '/dev/.hutch-agent': Exec format error"
 	hutch create -- no-such-command-xyz >/dev/null 2>"$T/err" && rc=0 || rc=$?
 	expect_eq "$rc" 127 "create with a missing main command"
 	expect_contains "$(cat "$T/err")" "command not found"

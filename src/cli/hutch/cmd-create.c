@@ -71,8 +71,10 @@ static void stdio_restore(int saved[3])
 		}
 }
 
-/* Starts the container and the helpers of a locked sandbox; saves the record. */
-static int bring_up(int dirfd, struct sandbox_meta *m, struct hutch_err *err)
+/* Starts the container and the helpers of a locked sandbox; saves the record. A failure
+ * because the main command does not exist sets *ret_main_not_found. */
+static int bring_up(int dirfd, struct sandbox_meta *m, bool *ret_main_not_found,
+		    struct hutch_err *err)
 {
 	int saved[3] = { -1, -1, -1 };
 	struct sandbox_up_result up;
@@ -81,8 +83,9 @@ static int bring_up(int dirfd, struct sandbox_meta *m, struct hutch_err *err)
 	m->has_exit = false;
 	int r = sandbox_up(g.root, m->id, m, &up, err);
 	stdio_restore(saved);
+	*ret_main_not_found = r < 0 && up.main_not_found;
 	if (r < 0)
-		return up.main_not_found ? -ENOEXEC : r;
+		return r;
 	m->main_id = up.main_id;
 	if (up.no_limits)
 		log_warn("cgroups are not delegated to this user: memory, pids and CPU limits are not enforced");
@@ -95,9 +98,12 @@ static int bring_up(int dirfd, struct sandbox_meta *m, struct hutch_err *err)
 	return sandbox_meta_save(dirfd, m, err);
 }
 
-static int up_exit_code(int r, const struct hutch_err *err, const struct sandbox_meta *m)
+static int up_exit_code(int r, bool main_not_found, const struct hutch_err *err,
+			const struct sandbox_meta *m)
 {
-	if (r == -ENOEXEC) { /* bring_up's word for "the main command was not found" */
+	/* Only this flag says "not found": an errno would be ambiguous (an agent that
+	 * cannot be exec'd fails with ENOEXEC, for one). */
+	if (main_not_found) {
 		log_error("%s: command not found in the sandbox", m->argv[0]);
 		return HUTCH_EXIT_NOT_FOUND;
 	}
@@ -206,8 +212,9 @@ static int create_locked(struct sandbox_meta *m, int *dirfd, int *lockfd)
 		log_error("%s", err.msg);
 		return r == -EEXIST ? HUTCH_EXIT_NAME_IN_USE : HUTCH_EXIT_USAGE;
 	}
-	if ((r = bring_up(*dirfd, m, &err)) < 0) {
-		int code = up_exit_code(r, &err, m);
+	bool not_found;
+	if ((r = bring_up(*dirfd, m, &not_found, &err)) < 0) {
+		int code = up_exit_code(r, not_found, &err, m);
 		undo_create(dirfd, lockfd, m);
 		return code;
 	}
@@ -328,8 +335,9 @@ int cmd_start(int argc, char **argv)
 			code = code ? code : lc_exit_code(r, &err, HUTCH_EXIT_SANDBOX);
 			continue;
 		}
-		if ((r = bring_up(dirfd, &m, &err)) < 0) {
-			code = code ? code : up_exit_code(r, &err, &m);
+		bool not_found;
+		if ((r = bring_up(dirfd, &m, &not_found, &err)) < 0) {
+			code = code ? code : up_exit_code(r, not_found, &err, &m);
 			continue;
 		}
 		printf("%s\n", m.id);

@@ -120,15 +120,11 @@ int cmd_run(int argc, char **argv)
 	(void)bundle;
 	/* A terminal in the foreground without a console socket: we relay it ourselves. */
 	a.o.keep_pty = !a.detach && !a.o.console_socket;
+	a.o.start = true; /* create and start in one step; a failure takes it all back */
 	struct hutch_err err = { 0 };
 	struct created cr;
 	if (container_create(oci.root, a.id, &a.o, &cr, &err) < 0)
 		return oci_fail(&err);
-	if (container_start(oci.root, a.id, &err) < 0) {
-		safe_close(cr.pty_master);
-		container_delete(oci.root, a.id, true, NULL);
-		return oci_fail(&err);
-	}
 	if (a.detach)
 		return 0;
 	int code = oci_wait_forward(cr.pid, cr.pty_master);

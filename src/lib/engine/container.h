@@ -28,6 +28,11 @@ struct create_opts {
 	/* The container's init gets SIGKILL when the creating thread dies (one-shot sandboxes:
 	 * a killed `hutch run` must not leave its sandbox running). */
 	bool die_with_parent;
+	/* Create and start in one step: the init execs its process as soon as it is set up,
+	 * without waiting for container_start (there is no start socket), while we write the
+	 * state; create returns once the exec happened (poststart hooks run), or fails and
+	 * takes everything back. One round trip and one state read less than create + start. */
+	bool start;
 };
 
 struct created {
@@ -37,11 +42,16 @@ struct created {
 	bool no_cgroup; /* cgroup_best_effort applied: no limits are enforced */
 };
 
-/* Creates a container from a bundle and leaves its init waiting for start. */
+/* Creates a container from a bundle and leaves its init waiting for start (or, with
+ * o->start, running its process). */
 int container_create(const char *root, const char *id, const struct create_opts *o,
 		     struct created *ret, struct hutch_err *err);
 /* Releases a created container's init to exec its process; runs poststart hooks. */
 int container_start(const char *root, const char *id, struct hutch_err *err);
+/* Runs the poststart hooks of a container that was just started; on failure kills its init
+ * (as runc does, and containerd expects) and returns -EIO. */
+int container_poststart(const struct spec *s, const struct container_state *st,
+			struct hutch_err *err);
 /* Loads the state and its live status. */
 int container_load(const char *root, const char *id, struct container_state *ret,
 		   enum container_status *ret_status, struct hutch_err *err);

@@ -3,7 +3,7 @@
  * `create`: the runtime side. Loads and checks the bundle, makes the state dir and cgroup,
  * clones the container child with its namespaces, writes its id maps, places it in the
  * cgroup, runs the create hooks when the child asks, and waits until the child is set up and
- * blocked waiting for `start`. On any failure everything made so far is removed again: the
+ * blocked waiting for `start` (or, asked to start too, until it has exec'd). On any failure everything made so far is removed again: the
  * process, the cgroup and the state dir (mounts die with the child's mount namespace).
  */
 #include <fcntl.h>
@@ -264,6 +264,29 @@ static int converse(struct create_run *c, struct hutch_err *err)
 	}
 }
 
+/*
+ * Created and started in one step (opts->start): the init execs right after READY, while we
+ * saved the state. Its exec closes the sync socket; a failure before it arrives as
+ * SYNC_ERROR. An end of file without an exec (the init killed meanwhile) reads as started,
+ * as with `start`, and shows as a stopped container.
+ */
+static int wait_started(struct create_run *c, struct hutch_err *err)
+{
+	struct sync_msg m;
+	int fd = -1;
+	int r = sync_recv(c->sync_fd, &m, &fd);
+	safe_close(fd);
+	if (r == -EPIPE)
+		return container_poststart(c->spec, &c->state, err);
+	if (r < 0)
+		return err_set_errno(err, -r, "sync with container init");
+	if (m.type != SYNC_ERROR)
+		return err_set(err, EPROTO, "unexpected sync message %u", m.type);
+	if (err)
+		*err = m.err;
+	return -(m.err.code > 0 ? m.err.code : EIO);
+}
+
 static int write_pid_file(const char *path, pid_t pid, struct hutch_err *err)
 {
 	char buf[16];
@@ -476,7 +499,7 @@ static int create_locked(struct create_run *c, struct hutch_err *err)
 		return r;
 	if ((r = make_cgroup(c, err)) < 0)
 		return r;
-	if ((r = make_start_socket(c, err)) < 0)
+	if (!c->opts->start && (r = make_start_socket(c, err)) < 0)
 		return r;
 	if (chdir(c->opts->bundle) < 0)
 		return err_set_errno(err, errno, "chdir to bundle '%s'", c->opts->bundle);
@@ -498,11 +521,12 @@ static int create_locked(struct create_run *c, struct hutch_err *err)
 		return r;
 	c->state.pid = c->init;
 	c->state.pid_start = pid_start_time(c->init);
+	c->state.started = c->opts->start;
 	if ((r = state_save(c->dirfd, &c->state, err)) < 0)
 		return r;
 	if (c->opts->pid_file && (r = write_pid_file(c->opts->pid_file, c->init, err)) < 0)
 		return r;
-	return 0;
+	return c->opts->start ? wait_started(c, err) : 0;
 }
 
 static int check_bundle(struct create_run *c, struct hutch_err *err)

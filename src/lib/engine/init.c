@@ -3,7 +3,8 @@
  * The container child. Runs with the runtime's privileges until identity_apply(); every step
  * here is ordered so that a failure is reported to the parent (over the sync socket before
  * READY, over the start connection after it) with the step and object named, and so that
- * nothing the workload controls is trusted before the filesystem view is in place.
+ * nothing the workload controls is trusted before the filesystem view is in place. Created
+ * with `start` (create_opts), the sync socket carries the failures after READY too.
  */
 #include <fcntl.h>
 #include <grp.h>
@@ -405,6 +406,13 @@ _Noreturn void init_main(struct init_ctx *c)
 		_exit(1);
 	}
 	sync_send(c->sync_fd, SYNC_READY, 0, NULL, -1);
+	if (c->opts->start) {
+		/* Created and started in one step: nobody will connect. The exec closes the sync
+		 * socket (close-on-exec), which tells the runtime it happened. */
+		finish(c, exe, &err);
+		sync_send(c->sync_fd, SYNC_ERROR, 0, &err, -1);
+		_exit(127);
+	}
 	close(c->sync_fd);
 	int conn = wait_for_start(c->start_fd);
 	if (conn < 0)

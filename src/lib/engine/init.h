@@ -19,7 +19,7 @@ struct init_ctx {
 	struct cgroup *cgroup;
 	const struct seccomp_program *seccomp;
 	int sync_fd;  /* our end of the sync socketpair */
-	int start_fd; /* listening socket `start` connects to */
+	int start_fd; /* listening socket `start` connects to (-1 with opts->start) */
 	int clone_flags; /* namespaces the clone already made */
 	int new_flags;   /* namespaces to create */
 	int join_flags;  /* namespaces to join by path (pid is joined by the parent) */
@@ -30,7 +30,8 @@ struct init_ctx {
 	size_t n_cgroup_join_fds;
 };
 
-/* The container child: sets everything up, waits for start, execs. Never returns. */
+/* The container child: sets everything up, waits for start (unless opts->start), execs.
+ * Never returns. */
 _Noreturn void init_main(struct init_ctx *c);
 
 /* Finds the executable for argv0 like execvp, using PATH from env. Heap path or -errno. */

@@ -110,13 +110,21 @@ static int do_start(const char *root, const char *id, struct hutch_err *err)
 	if ((r = state_save(h.dirfd, &h.st, err)) < 0)
 		return r;
 	_cleanup_spec_ struct spec *s = NULL;
-	if (load_spec(&h.st, &s, NULL) < 0 || !s->hooks.n[SPEC_HOOK_POSTSTART])
+	if (load_spec(&h.st, &s, NULL) < 0)
 		return 0;
-	_cleanup_free_ char *json = state_to_json(&h.st, STATUS_RUNNING, false);
+	return container_poststart(s, &h.st, err);
+}
+
+int container_poststart(const struct spec *s, const struct container_state *st,
+			struct hutch_err *err)
+{
+	if (!s->hooks.n[SPEC_HOOK_POSTSTART])
+		return 0;
+	_cleanup_free_ char *json = state_to_json(st, STATUS_RUNNING, false);
 	if (json && hooks_run(s, SPEC_HOOK_POSTSTART, json, -1, err) < 0) {
 		/* The spec says: a failing poststart hook is logged, the container keeps running;
 		 * runc reports it as an error and kills. We follow runc, as containerd expects. */
-		kill(h.st.pid, SIGKILL);
+		kill(st->pid, SIGKILL);
 		return -EIO;
 	}
 	return 0;

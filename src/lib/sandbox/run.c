@@ -2,7 +2,8 @@
 /*
  * One sandbox's life on the engine: the agent's listening socket is made here (outside the
  * sandbox, in a 0700 directory) and handed to the agent as fd 3, so workloads never see it;
- * then create + start, connect, and on the way out delete (which kills everything left).
+ * then create and start in one step, connect, and on the way out delete (which kills
+ * everything left).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -81,9 +82,11 @@ static int create_and_start(const char *root, const char *id, struct spec *spec,
 		return err_prefix(err, "sandbox '%s'", id);
 	}
 	struct create_opts co = { .bundle = root, .spec = spec, .preserve_fds = 1,
-				  .cgroup_best_effort = true, .die_with_parent = one_shot };
+				  .cgroup_best_effort = true, .die_with_parent = one_shot,
+				  .start = true };
 	struct created cr;
 	r = container_create(root, id, &co, &cr, err);
+	/* The agent runs already; the path-rule servers are charged to us until they join. */
 	if (r >= 0)
 		sandbox_rules_join_cgroups(&rules, spec, id);
 	/* The sandbox holds its own copies of the mounts now (or failed): the host's go. */
@@ -93,9 +96,7 @@ static int create_and_start(const char *root, const char *id, struct spec *spec,
 		ret->init = cr.pid;
 	}
 	close(3); /* the agent has it now */
-	if (r < 0)
-		return r;
-	return container_start(root, id, err);
+	return r;
 }
 
 int sandbox_start(const char *root, const char *id, struct spec *spec, bool one_shot,
