@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fnmatch.h>
-#include <string.h>
+#include <stddef.h>
 
 #include "glob-match.h"
 
@@ -31,9 +31,19 @@ static bool star_match(const char *p, const char *s)
 	return *p == '\0';
 }
 
+/* A plain loop: musl's strpbrk builds a byte table on every call, which cost more than
+ * the matching itself. */
+static bool only_stars(const char *p)
+{
+	for (; *p; p++)
+		if (*p == '?' || *p == '[' || *p == '\\')
+			return false;
+	return true;
+}
+
 bool glob_match(const char *pattern, const char *s)
 {
-	if (strpbrk(pattern, "?[\\"))
+	if (!only_stars(pattern))
 		return fnmatch(pattern, s, 0) == 0;
 	return star_match(pattern, s);
 }

@@ -62,6 +62,8 @@ static int validate_mounts(const struct spec *s, struct hutch_err *err)
 			return err_set(err, EINVAL,
 				       "mounts[%zu].destination: '%s' is not an absolute path", i,
 				       m->destination);
+		if (!m->n_uid_mappings && !m->n_gid_mappings)
+			continue; /* nothing to check: spare the two names (most mounts) */
 		snprintf(what, sizeof(what), "mounts[%zu].uidMappings", i);
 		int r = validate_maps(m->uid_mappings, m->n_uid_mappings, what, err);
 		if (r < 0)
