@@ -7,13 +7,9 @@
  */
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -26,6 +22,7 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/store.h"
 #include "strv.h"
+#include "watch.h"
 
 extern char **environ;
 
@@ -167,89 +164,6 @@ int cli_parse_timeout(const char *flag, const char *arg, uint32_t *ret_ms)
 }
 
 /* ---- signals and the timeout, while we wait ---- */
-
-/*
- * Runs in its own thread with its own connection (connections are not thread-safe):
- * forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT to the whole process tree, and at the deadline
- * kills the tree with SIGKILL. The agent's own TIMEOUT_MS kills only the process group; the
- * tree scope also reaches descendants that left it with setsid.
- */
-struct watcher {
-	int sfd, stop_fd;
-	struct cli_target *target;
-	struct hutch_agent *conn; /* made on first use: most commands never get a signal */
-	uint32_t id;
-	uint32_t timeout_ms;
-	bool timed_out;
-	pthread_t th;
-	bool started;
-};
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Sends sig to the tree over the watcher's own connection, connecting first if needed. */
-static void watcher_signal(struct watcher *w, int sig)
-{
-	if (!w->conn && cli_target_connect(w->target, &w->conn) != 0)
-		return;
-	hutch_agent_signal(w->conn, w->id, sig, HUTCH_SIGNAL_TREE, NULL);
-}
-
-static void *watch(void *p)
-{
-	struct watcher *w = p;
-	uint64_t deadline = w->timeout_ms ? now_ms() + w->timeout_ms : 0;
-	for (;;) {
-		int wait = -1;
-		if (deadline) {
-			uint64_t now = now_ms();
-			wait = now >= deadline ? 0 : (int)MIN(deadline - now, (uint64_t)INT32_MAX);
-		}
-		struct pollfd pf[2] = { { .fd = w->sfd, .events = POLLIN },
-					{ .fd = w->stop_fd, .events = POLLIN } };
-		int n = poll(pf, 2, wait);
-		if (n < 0 && errno != EINTR)
-			return NULL;
-		if (pf[1].revents)
-			return NULL;
-		if (n == 0 && deadline) {
-			w->timed_out = true;
-			deadline = 0;
-			watcher_signal(w, SIGKILL);
-			continue;
-		}
-		struct signalfd_siginfo si;
-		if (pf[0].revents && read(w->sfd, &si, sizeof(si)) == sizeof(si))
-			watcher_signal(w, (int)si.ssi_signo);
-	}
-}
-
-static void watcher_start(struct watcher *w, struct cli_target *t, const sigset_t *set)
-{
-	w->sfd = signalfd(-1, set, SFD_CLOEXEC);
-	w->stop_fd = eventfd(0, EFD_CLOEXEC);
-	w->target = t;
-	if (w->sfd < 0 || w->stop_fd < 0)
-		return;
-	w->started = pthread_create(&w->th, NULL, watch, w) == 0;
-}
-
-static void watcher_stop(struct watcher *w)
-{
-	if (w->started) {
-		uint64_t one = 1;
-		(void)!write(w->stop_fd, &one, sizeof(one));
-		pthread_join(w->th, NULL);
-	}
-	hutch_agent_close(w->conn);
-	safe_close(w->sfd);
-	safe_close(w->stop_fd);
-}
 
 /* ---- hutch exec ---- */
 
@@ -487,6 +401,11 @@ static void exec_stdio(const struct exec_args *a, struct hutch_spawn_opts *so)
 	}
 }
 
+static int connect_target(void *t, struct hutch_agent **ret)
+{
+	return cli_target_connect(t, ret);
+}
+
 static int exec_failed(int r, const char *argv0, const struct hutch_err *err)
 {
 	/* Only a failing execve means "command": a bad --cwd is also ENOENT. */
@@ -524,17 +443,19 @@ static int exec_run(struct exec_args *a, struct hutch_agent *agent, char **env,
 		printf("%u\n", id);
 		return 0;
 	}
+	/* The tree gets our signals, and SIGKILL at the deadline: the agent's own timeout
+	 * (TIMEOUT_MS) kills only the process group, not descendants that left it. */
 	sigset_t set;
 	cli_forwarded_signals(&set, false);
-	struct watcher w = { .sfd = -1, .stop_fd = -1, .id = id, .timeout_ms = a->timeout_ms };
-	watcher_start(&w, &a->t, &set);
+	struct watcher w;
+	watcher_init(&w, &set, id, a->timeout_ms, connect_target, &a->t);
 	if (master >= 0) {
+		watcher_start_thread(&w);
 		pty_relay(master, a->interactive, agent, id);
 		close(master);
 	}
 	struct hutch_exit ex;
-	r = hutch_agent_wait(agent, id, &ex, &err);
-	watcher_stop(&w);
+	r = watcher_wait_exit(&w, agent, &ex, &err);
 	if (r < 0)
 		return cli_agent_error(r, &err);
 	if (w.timed_out || ex.timed_out) {

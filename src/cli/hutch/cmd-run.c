@@ -4,12 +4,10 @@
  * passed through (no byte is relayed, except with -t where we drive a pty), its exit code
  * returned, and the sandbox removed afterwards — also when we are interrupted.
  */
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 
 #include "client/client.h"
 #include "hutch.h"
@@ -17,28 +15,14 @@
 #include "sandbox/run.h"
 #include "sandbox/sandbox.h"
 #include "strv.h"
+#include "watch.h"
 
 extern char **environ;
 
-/* Forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT to the sandboxed process tree, over its own
- * connection (a connection is not shared between threads). */
-struct forwarder {
-	int sfd;
-	const char *path;         /* the agent's socket */
-	struct hutch_agent *conn; /* connected on the first signal: most runs never get one */
-	uint32_t id;
-};
-
-static void *forward_signals(void *p)
+/* The second connection SIGINT/SIGTERM/SIGHUP/SIGQUIT are forwarded over (watch.h). */
+static int connect_path(void *path, struct hutch_agent **ret)
 {
-	struct forwarder *f = p;
-	struct signalfd_siginfo si;
-	while (read(f->sfd, &si, sizeof(si)) == sizeof(si)) {
-		if (!f->conn && hutch_agent_connect(f->path, NULL, &f->conn, NULL) < 0)
-			continue;
-		hutch_agent_signal(f->conn, f->id, (int)si.ssi_signo, HUTCH_SIGNAL_TREE, NULL);
-	}
-	return NULL;
+	return hutch_agent_connect(path, NULL, ret, NULL);
 }
 
 /* The command to run, sent before the sandbox exists (see sandbox_start): the agent reads it
@@ -85,21 +69,15 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 	cli_forwarded_signals(&set, false);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/agents/%s.sock", g.root, id);
-	struct forwarder f = { .sfd = signalfd(-1, &set, SFD_CLOEXEC), .path = path, .id = pid };
-	pthread_t th;
-	bool thread = f.sfd >= 0 && pthread_create(&th, NULL, forward_signals, &f) == 0;
+	struct watcher w;
+	watcher_init(&w, &set, pid, 0, connect_path, path);
 	if (master >= 0) {
+		watcher_start_thread(&w);
 		pty_relay(master, true, agent, pid);
 		close(master);
 	}
 	struct hutch_exit ex;
-	r = hutch_agent_wait(agent, pid, &ex, err);
-	if (thread) {
-		pthread_cancel(th);
-		pthread_join(th, NULL);
-	}
-	hutch_agent_close(f.conn);
-	safe_close(f.sfd);
+	r = watcher_wait_exit(&w, agent, &ex, err);
 	if (r < 0)
 		return r;
 	cli_report_reserve_kill(&ex);
