@@ -117,11 +117,15 @@ static int drop_bounding(uint64_t keep, struct hutch_err *err)
 	for (int c = 0; c <= last; c++) {
 		if (keep & (UINT64_C(1) << c))
 			continue;
-		if (prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) == 0)
-			continue; /* already gone: no need for CAP_SETPCAP */
-		if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) < 0)
-			return err_set_errno(
-			    err, errno, "drop capability '%s' from the bounding set", cap_label(c));
+		/* Dropping needs CAP_SETPCAP even for a capability already gone: only then is
+		 * the refusal no error (asked after the fact: one prctl per capability, not two). */
+		if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) == 0)
+			continue;
+		int e = errno;
+		if (e == EPERM && prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) == 0)
+			continue;
+		return err_set_errno(err, e, "drop capability '%s' from the bounding set",
+				     cap_label(c));
 	}
 	return 0;
 }

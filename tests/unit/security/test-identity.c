@@ -223,6 +223,44 @@ static void test_bounding_drop_prevents_regaining(void **state)
 	assert_int_equal(child_exit_code(run_in_child(child_bounding, NULL)), 0);
 }
 
+/* Without CAP_SETPCAP a bounding set can only be "dropped" to what it already is: each
+ * refused drop must be checked (the capability already gone is no error), and one still
+ * there must fail, named. */
+static int child_bounding_without_setpcap(void *arg)
+{
+	(void)arg;
+	/* identity_apply changes ids too (setgroups, setresuid): those capabilities stay. */
+	uint64_t keep = BIT(CAP_CHOWN) | BIT(CAP_SETUID) | BIT(CAP_SETGID);
+	int last = 0;
+	while (last < 63 && prctl(PR_CAPBSET_READ, (unsigned long)last + 1, 0, 0, 0) >= 0)
+		last++;
+	for (int c = 0; c <= last; c++)
+		if (!(keep & BIT(c)) && c != CAP_KILL)
+			CHECK(prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) == 0);
+	/* CAP_SETPCAP is gone from the bounding set; now from the effective set too. */
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {0};
+	d[0].effective = d[0].permitted = (uint32_t)keep;
+	CHECK(syscall(SYS_capset, &hdr, d) == 0);
+	struct spec_process p = {
+	    .has_caps = true,
+	    .caps = {.bounding = keep | BIT(CAP_KILL), .effective = keep, .permitted = keep},
+	};
+	CHECK(apply(&p) == 0); /* everything else was gone already */
+	p.caps.bounding = keep; /* CAP_KILL is still there and cannot go */
+	struct hutch_err err = {0};
+	CHECK(identity_apply(&p, &err) == -EPERM);
+	CHECK(strstr(err.msg, "drop capability") != NULL);
+	CHECK(prctl(PR_CAPBSET_READ, CAP_KILL, 0, 0, 0) == 1);
+	return 0;
+}
+
+static void test_bounding_without_setpcap(void **state)
+{
+	SKIP_UNLESS_ROOT();
+	assert_int_equal(child_exit_code(run_in_child(child_bounding_without_setpcap, NULL)), 0);
+}
+
 static int child_groups_umask(void *arg)
 {
 	gid_t extra[] = {10, 20, 30};
@@ -380,6 +418,7 @@ int main(void)
 	    cmocka_unit_test(test_ambient_survives_exec),
 	    cmocka_unit_test(test_setgroups_denied_in_userns),
 	    cmocka_unit_test(test_bounding_drop_prevents_regaining),
+	    cmocka_unit_test(test_bounding_without_setpcap),
 	    cmocka_unit_test(test_additional_gids_and_umask),
 	    cmocka_unit_test(test_errors_name_the_step),
 	    cmocka_unit_test(test_rlimits),
