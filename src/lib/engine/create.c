@@ -3,8 +3,9 @@
  * `create`: the runtime side. Loads and checks the bundle, makes the state dir and cgroup,
  * clones the container child with its namespaces, writes its id maps, places it in the
  * cgroup, runs the create hooks when the child asks, and waits until the child is set up and
- * blocked waiting for `start` (or, asked to start too, until it has exec'd). On any failure everything made so far is removed again: the
- * process, the cgroup and the state dir (mounts die with the child's mount namespace).
+ * blocked waiting for `start` (or, asked to start too, until it has exec'd). On any failure
+ * everything made so far is removed again: the process, the cgroup and the state dir (mounts
+ * die with the child's mount namespace).
  */
 #include <fcntl.h>
 #include <limits.h>
