@@ -10,7 +10,8 @@
  * Polling is adaptive: the next look comes after the time a writer at 8 GB/s (or making a
  * million files a second) would need to eat the headroom above the reserve, at most a second
  * and at least GUARD_MIN_NS apart when close, so a fast writer overshoots the reserve by about
- * what it writes in a few milliseconds. A sandbox where nothing runs cannot write, so it is not
+ * what it writes in a millisecond or two (a shell making empty files: a few hundred inodes;
+ * at 2 ms it was up to 500 on a busy machine, half of a small disk's inode reserve). A sandbox where nothing runs cannot write, so it is not
  * watched at all (no wakeups): the first process it starts makes the guard look at once, and
  * spawning checks the reserve itself. What could allocate faster than any write, fallocate(),
  * is refused by the default seccomp profile (see security/default-profile.c).
@@ -30,7 +31,7 @@
 #define GUARD_MAX 16
 #define GUARD_RATE_BYTES_PER_NS 8ull    /* 8 GB/s: page-cache write speed, the worst case */
 #define GUARD_NS_PER_INODE 1000ull       /* 1M new files/s */
-#define GUARD_MIN_NS 2000000ull         /* 2 ms */
+#define GUARD_MIN_NS 1000000ull         /* 1 ms (the loop rounds up to whole ms: 1-2 ms) */
 #define GUARD_MAX_NS 1000000000ull      /* 1 s */
 
 struct guard {
