@@ -39,7 +39,9 @@ static void handle_release(struct handle *h)
 }
 #define _cleanup_handle_ __attribute__((cleanup(handle_release)))
 
-static int handle_open(const char *root, const char *id, struct handle *h, struct hutch_err *err)
+/* exact: tell paused from running (asks the cgroup freezer). */
+static int handle_open_status(const char *root, const char *id, bool exact, struct handle *h,
+			      struct hutch_err *err)
 {
 	*h = (struct handle){ .dirfd = -1, .lockfd = -1 };
 	int r = state_dir_open(root, id, &h->dirfd, err);
@@ -49,8 +51,13 @@ static int handle_open(const char *root, const char *id, struct handle *h, struc
 		return h->lockfd;
 	if ((r = state_load(h->dirfd, id, &h->st, err)) < 0)
 		return r;
-	h->status = state_status(&h->st);
+	h->status = exact ? state_status(&h->st) : state_status_unpaused(&h->st);
 	return 0;
+}
+
+static int handle_open(const char *root, const char *id, struct handle *h, struct hutch_err *err)
+{
+	return handle_open_status(root, id, true, h, err);
 }
 
 int container_load(const char *root, const char *id, struct container_state *ret,
@@ -233,14 +240,15 @@ static void kill_container(const struct container_state *st, struct cgroup *cg)
 static int do_delete(const char *root, const char *id, bool force, struct hutch_err *err)
 {
 	_cleanup_handle_ struct handle h;
-	int r = handle_open(root, id, &h, err);
+	/* Running or paused, it is live: no need to ask the freezer which. */
+	int r = handle_open_status(root, id, false, &h, err);
 	if (r < 0)
 		return r;
 	bool live = h.status == STATUS_RUNNING || h.status == STATUS_PAUSED ||
 		    (h.status == STATUS_CREATED && h.st.started);
 	if (live && !force)
 		return err_set(err, EBUSY, "cannot delete a %s container without --force",
-			       container_status_name(h.status));
+			       container_status_name(state_status(&h.st)));
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
 	open_cgroup(&h.st, &cg, NULL);
 	if (h.status != STATUS_STOPPED && h.st.pid > 0 && state_pid_alive(&h.st))

@@ -250,14 +250,20 @@ bool state_pid_alive(const struct container_state *s)
 	return s->pid > 0 && pid_start_time(s->pid) == s->pid_start && s->pid_start != 0;
 }
 
-enum container_status state_status(const struct container_state *s)
+enum container_status state_status_unpaused(const struct container_state *s)
 {
 	if (s->pid <= 0)
 		return STATUS_CREATING;
 	if (!state_pid_alive(s))
 		return STATUS_STOPPED;
-	if (!s->started)
-		return STATUS_CREATED;
+	return s->started ? STATUS_RUNNING : STATUS_CREATED;
+}
+
+enum container_status state_status(const struct container_state *s)
+{
+	enum container_status st = state_status_unpaused(s);
+	if (st != STATUS_RUNNING)
+		return st;
 	_cleanup_cgroup_ struct cgroup *cg = NULL;
 	bool frozen = false;
 	if (cgroup_open(NULL, s->cgroups_path, s->id, &cg, NULL) >= 0 &&

@@ -58,6 +58,9 @@ uint64_t pid_start_time(pid_t pid);
 bool state_pid_alive(const struct container_state *s);
 /* The live status: from the file, /proc and the cgroup freezer. */
 enum container_status state_status(const struct container_state *s);
+/* The same without asking the freezer: a paused container reads as running (for callers to
+ * whom both are just "live", such as delete; it spares opening every hierarchy). */
+enum container_status state_status_unpaused(const struct container_state *s);
 const char *container_status_name(enum container_status st);
 
 /* The `runc state` JSON of a container (heap string). */
