@@ -180,20 +180,19 @@ static void flush(struct conn *c)
 		set_events(c);
 }
 
-/* Queues the encoded message(s) in e; takes the fds (closed on failure). */
 /* Every message we send carries the connection's version (1 until the handshake is done). */
 static void stamp_version(const struct conn *c, uint8_t *data, size_t len)
 {
 	uint16_t v = c->authed ? c->version : PROTO_VERSION_MIN;
-	for (size_t off = 0; off + PROTO_HDR_SIZE <= len;) {
-		data[off + 4] = (uint8_t)(v & 0xff);
-		data[off + 5] = (uint8_t)(v >> 8);
-		uint32_t plen = (uint32_t)data[off + 16] | (uint32_t)data[off + 17] << 8 |
-				(uint32_t)data[off + 18] << 16 | (uint32_t)data[off + 19] << 24;
-		off += PROTO_HDR_SIZE + (size_t)plen;
+	struct proto_hdr h;
+	for (size_t off = 0; proto_hdr_decode(data + off, len - off, &h) == 0;
+	     off += PROTO_HDR_SIZE + h.len) {
+		h.version = v;
+		proto_hdr_encode(&h, data + off);
 	}
 }
 
+/* Queues the encoded message(s) in e; takes the fds (closed on failure). */
 int conn_send(struct conn *c, struct proto_enc *e, const int *fds, unsigned nfds)
 {
 	int r = e->error;

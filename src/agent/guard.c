@@ -11,10 +11,11 @@
  * million files a second) would need to eat the headroom above the reserve, at most a second
  * and at least GUARD_MIN_NS apart when close, so a fast writer overshoots the reserve by about
  * what it writes in a millisecond or two (a shell making empty files: a few hundred inodes;
- * at 2 ms it was up to 500 on a busy machine, half of a small disk's inode reserve). A sandbox where nothing runs cannot write, so it is not
- * watched at all (no wakeups): the first process it starts makes the guard look at once, and
- * spawning checks the reserve itself. What could allocate faster than any write, fallocate(),
- * is refused by the default seccomp profile (see security/default-profile.c).
+ * at 2 ms it was up to 500 on a busy machine, half of a small disk's inode reserve). A sandbox
+ * where nothing runs cannot write, so it is not watched at all (no wakeups): the first process
+ * it starts makes the guard look at once, and spawning checks the reserve itself. What could
+ * allocate faster than any write, fallocate(), is refused by the default seccomp profile (see
+ * security/default-profile.c).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -273,11 +273,6 @@ static int rmdir_tree(int parent, const char *name, unsigned depth)
 	}
 }
 
-/*
- * Removes the container's own directories. Their parent (the default "/hutch", see cgroup.h)
- * stays, as systemd's slices do: it holds nothing, and making and removing it with every
- * sandbox cost one more mkdir and rmdir per hierarchy (~0.2 ms of each `hutch run`).
- */
 /* A plain rmdir of each directory, which the kernel refuses (EBUSY) while a process or a
  * sub-cgroup is in it; those that went are closed. True when all went. */
 static bool rmdir_all_empty(struct cgroup *cg)
@@ -294,6 +289,11 @@ static bool rmdir_all_empty(struct cgroup *cg)
 	return all;
 }
 
+/*
+ * Removes the container's own directories. Their parent (the default "/hutch", see cgroup.h)
+ * stays, as systemd's slices do: it holds nothing, and making and removing it with every
+ * sandbox cost one more mkdir and rmdir per hierarchy (~0.2 ms of each `hutch run`).
+ */
 int cgroup_destroy(struct cgroup *cg, struct hutch_err *err)
 {
 	/* The usual case, at delete: everything in it is gone already. */

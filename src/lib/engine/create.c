@@ -213,6 +213,14 @@ static int send_console(struct create_run *c, int master, struct hutch_err *err)
 	return 0;
 }
 
+/* The child's new user namespace gets its id maps, then the bind sources idmapped through
+ * it (rootfs_idmap_sources): both from here, outside it. */
+static int write_maps(struct create_run *c, pid_t child, struct hutch_err *err)
+{
+	int r = idmap_write(child, c->spec, err);
+	return r < 0 ? r : rootfs_idmap_sources(c->spec, c->source_fds, child, err);
+}
+
 /* Serves the child's requests until it is READY (or fails). */
 static int converse(struct create_run *c, struct hutch_err *err)
 {
@@ -233,8 +241,7 @@ static int converse(struct create_run *c, struct hutch_err *err)
 		case SYNC_READY:
 			return 0;
 		case SYNC_MAPS:
-			if ((r = idmap_write(c->child, c->spec, err)) < 0 ||
-			    (r = rootfs_idmap_sources(c->spec, c->source_fds, c->child, err)) < 0)
+			if ((r = write_maps(c, c->child, err)) < 0)
 				return r;
 			sync_send(c->sync_fd, SYNC_MAPS_DONE, 0, NULL, -1);
 			break;
@@ -409,9 +416,7 @@ static int spawn_init(struct create_run *c, struct hutch_err *err)
 	close(sp[1]);
 	c->sync_fd = sp[0];
 	c->child = c->init = pid;
-	if ((clone_flags & CLONE_NEWUSER) &&
-	    ((r = idmap_write(pid, s, err)) < 0 ||
-	     (r = rootfs_idmap_sources(s, c->source_fds, pid, err)) < 0))
+	if ((clone_flags & CLONE_NEWUSER) && (r = write_maps(c, pid, err)) < 0)
 		return r;
 	if (c->cgroup && !in_v2 && (r = cgroup_enter_v2(c->cgroup, pid, err)) < 0)
 		return r;
