@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "macro.h"
+#include "sockio.h"
 
 void client_msg_release(struct client_msg *m)
 {
@@ -64,12 +65,9 @@ static int recv_exact(struct hutch_agent *a, uint8_t *buf, size_t len, struct cl
 		struct iovec iov = { buf + got, len - got };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
 				     .msg_controllen = sizeof(cm.buf) };
-		ssize_t n = recvmsg(a->fd, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		ssize_t n = recvmsg_polled(a->fd, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0)
+			return (int)n;
 		for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
 			if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
 				continue;

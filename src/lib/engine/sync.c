@@ -4,6 +4,7 @@
 
 #include "engine/sync.h"
 #include "err.h"
+#include "sockio.h"
 
 int send_fd(int sock, int fd, const void *data, size_t len)
 {
@@ -49,12 +50,9 @@ int sync_recv(int sock, struct sync_msg *ret, int *ret_fd)
 	struct iovec iov = { .iov_base = ret, .iov_len = sizeof(*ret) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
-	ssize_t n;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	ssize_t n = recvmsg_polled(sock, &mh, MSG_CMSG_CLOEXEC);
 	if (n < 0)
-		return negative_errno();
+		return (int)n;
 	if (n == 0)
 		return -EPIPE;
 	int fd = -1;

@@ -4,14 +4,19 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "fileio.h"
 #include "parse.h"
 #include "path.h"
+#include "sockio.h"
 #include "strv.h"
 
 static void test_err_prefix_chains(void **state)
@@ -103,6 +108,58 @@ static void test_runtime_dir_and_absolute(void **state)
 	assert_true(r[0] == '/' && strcmp(r + strlen(r) - 4, "/rel") == 0);
 }
 
+/* recvmsg_polled: waits for data that comes later, carries fds, reports EOF and errors. */
+static void test_recvmsg_polled(void **state)
+{
+	int sp[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* sends late, so that the reader has to sleep; passes its stdin along */
+		usleep(20000);
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u = { 0 };
+		struct iovec iov = { .iov_base = "hi", .iov_len = 2 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		int fd = 0;
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		_exit(sendmsg(sp[1], &mh, 0) == 2 ? 0 : 1);
+	}
+	close(sp[1]);
+	char data[8] = { 0 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	assert_int_equal(recvmsg_polled(sp[0], &mh, MSG_CMSG_CLOEXEC), 2);
+	assert_memory_equal(data, "hi", 2);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_type, SCM_RIGHTS);
+	int got;
+	memcpy(&got, CMSG_DATA(c), sizeof(int));
+	assert_true(got > 2);
+	assert_true(fcntl(got, F_GETFD) & FD_CLOEXEC);
+	close(got);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(st, 0);
+	mh.msg_controllen = sizeof(u.buf);
+	assert_int_equal(recvmsg_polled(sp[0], &mh, 0), 0); /* the peer is gone: EOF */
+	close(sp[0]);
+	assert_int_equal(recvmsg_polled(sp[0], &mh, 0), -EBADF);
+}
+
 static void test_parse_size(void **state)
 {
 	int64_t v;
@@ -128,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_open_in_root_clamps_symlinks),
 		cmocka_unit_test(test_write_file_atomic),
 		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_recvmsg_polled),
 		cmocka_unit_test(test_runtime_dir_and_absolute),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
