@@ -21,6 +21,8 @@
 
 #define IN_INITIAL 4096
 
+static void *spare_conn, *spare_in; /* see spare_take() */
+
 static void conn_io(struct watch *w, uint32_t events);
 
 static void set_events(struct conn *c)
@@ -49,17 +51,18 @@ void conn_accept(struct watch *w, uint32_t events)
 			close(fd);
 			continue;
 		}
-		struct conn *c = calloc(1, sizeof(*c));
+		struct conn *c = spare_take(&spare_conn, sizeof(*c));
 		if (!c) {
 			close(fd);
 			continue;
 		}
+		memset(c, 0, sizeof(*c));
 		c->w = (struct watch){ conn_io, fd };
 		c->accepted_ns = now_ns();
 		c->events = EPOLLIN;
 		if (watch_add(&c->w, EPOLLIN) < 0) {
 			close(fd);
-			free(c);
+			spare_give(&spare_conn, c);
 			continue;
 		}
 		c->next = agent.conns;
@@ -87,7 +90,10 @@ void conn_kill(struct conn *c)
 	}
 	c->out_tail = NULL;
 	c->out_bytes = 0;
-	free(c->in);
+	if (c->in_cap == IN_INITIAL)
+		spare_give(&spare_in, c->in);
+	else
+		free(c->in);
 	c->in = NULL;
 	procs_conn_gone(c);
 	sessions_conn_gone(c);
@@ -102,7 +108,7 @@ void conns_sweep(void)
 		if (c->dead) {
 			*pp = c->next;
 			agent.n_conns--;
-			free(c);
+			spare_give(&spare_conn, c);
 		} else {
 			pp = &c->next;
 		}
@@ -445,7 +451,7 @@ static bool take_fds(struct conn *c, struct msghdr *mh)
 static void conn_read(struct conn *c)
 {
 	if (!c->in) {
-		c->in = malloc(IN_INITIAL);
+		c->in = spare_take(&spare_in, IN_INITIAL);
 		if (!c->in) {
 			conn_kill(c);
 			return;

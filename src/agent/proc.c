@@ -42,11 +42,14 @@ struct proc *proc_find(uint32_t id)
 	return NULL;
 }
 
+static void *spare_proc;
+
 struct proc *proc_new(void)
 {
-	struct proc *p = calloc(1, sizeof(*p));
+	struct proc *p = spare_take(&spare_proc, sizeof(*p));
 	if (!p)
 		return NULL;
+	memset(p, 0, sizeof(*p));
 	p->id = agent_new_id();
 	p->pidfd = -1;
 	p->pty_fd = -1;
@@ -86,7 +89,7 @@ void proc_free(struct proc *p)
 	safe_close(p->pty_fd);
 	free(p->in_buf);
 	free(p->tag);
-	free(p);
+	spare_give(&spare_proc, p);
 }
 
 static void on_output(struct watch *w, uint32_t events)
