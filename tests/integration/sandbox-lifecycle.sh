@@ -375,6 +375,41 @@ t_prune_reaps_stale_run() {
 	assert_gone "$id"
 }
 
+# The CLI killed while the sandbox's init is still setting up, before the init has asked to
+# die with it: the init must notice and not start the sandbox (no agent left running for
+# nobody). The init is stopped right after it has pivoted into the sandbox's root, the CLI
+# killed, and the init let go.
+t_cli_killed_during_setup_starts_nothing() {
+	setup
+	"$HUTCH" --root "$R" run -- sleep 30 &
+	cli=$!
+	# Bash builtins only: the window from the pivot to the exec is a fraction of a millisecond.
+	# The CLI's children: short-lived helpers first, then the init.
+	local init="" kids p i
+	for ((i = 0; i < 400000; i++)); do
+		[ -z "$init" ] || break
+		kids=""
+		read -r kids <"/proc/$cli/task/$cli/children" 2>/dev/null || true # no newline
+		for p in $kids; do
+			[ -e "/proc/$p/root/dev/.hutch-agent" ] && init=$p && break
+		done
+	done
+	[ -n "$init" ] || fail "setup: the CLI made no init"
+	if ! kill -STOP "$init" 2>/dev/null ||
+		[ "$(readlink "/proc/$init/exe")" = /dev/.hutch-agent ]; then
+		kill -CONT "$init" 2>/dev/null || true
+		kill -9 "$cli"
+		skip "missed the window: the init had exec'd the agent"
+	fi
+	kill -9 "$cli"
+	wait "$cli" 2>/dev/null || true
+	kill -CONT "$init"
+	gone() { [ ! -d "/proc/$init" ] || [ "$(awk '{print $3}' "/proc/$init/stat")" = Z ]; }
+	wait_for 30 gone || fail "the init started the sandbox after its CLI was killed: $(ps -o args= -p "$init")"
+	settle_zombies
+	hutch prune --all -q >/dev/null 2>&1 || true
+}
+
 t_ttl_reaps_without_any_command() {
 	setup
 	id=$(hutch create --ttl 2 -- sleep 100)

@@ -104,6 +104,29 @@ t_seccomp_blocks_namespaces_and_mount() {
 	expect_not_contains "$out" "m=0"
 }
 
+# A profile that leaves the sandbox no way to start or end: refused up front with the reason
+# (deny everything), or, when that cannot be known (trace everything, and no tracer), failing
+# at once: no hang, no spinning process, no core file of the runtime in the workspace.
+t_seccomp_profile_that_cannot_run() {
+	ws
+	echo '{"defaultAction":"SCMP_ACT_ERRNO"}' >"$T/deny.json"
+	set +e
+	out=$(hutch run --seccomp "$T/deny.json" -- true 2>&1)
+	rc=$?
+	set -e
+	expect_eq "$rc" 125 "deny-all profile"
+	expect_contains "$out" "refuses execve (SCMP_ACT_ERRNO)"
+	echo '{"defaultAction":"SCMP_ACT_TRACE"}' >"$T/trace.json"
+	set +e
+	timeout 20 "$HUTCH" --root "$R" run --seccomp "$T/trace.json" -- true 2>/dev/null
+	rc=$?
+	set -e
+	[ "$rc" -ne 124 ] || fail "trace-all profile: hutch run hung"
+	[ "$rc" -ne 0 ] || fail "trace-all profile: nothing can run, yet exit 0"
+	[ -z "$(ls "$T/ws")" ] || fail "left in the workspace: $(ls "$T/ws")"
+	! pgrep -f -- "--root $R run" >/dev/null || fail "a process of the run is left: $(pgrep -af -- "--root $R run")"
+}
+
 t_pid_namespace_hides_host() {
 	ws
 	n=$(hutch run -- sh -c 'ls -d /proc/[0-9]* | wc -l')

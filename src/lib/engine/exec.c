@@ -116,9 +116,9 @@ _Noreturn static void exec_child(struct exec_run *x, int sync_fd)
 	if (r >= 0)
 		r = process_prepare(p, x->opts->preserve_fds, &exe, &err);
 	if (r >= 0)
-		exec_process(p, x->seccomp, exe, false, &err);
+		exec_process(p, x->seccomp, exe, false, -1, &err);
 	sync_send(sync_fd, SYNC_ERROR, 0, &err, -1);
-	_exit(127);
+	exit_after_exec_failure(127);
 }
 
 static int send_pty(struct exec_run *x, int master, struct hutch_err *err)

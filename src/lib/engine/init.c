@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -352,13 +353,25 @@ static int finish(struct init_ctx *c, const char *exe, struct hutch_err *err)
 		if ((r = hooks_run(s, SPEC_HOOK_START_CONTAINER, state, -1, err)) < 0)
 			return r;
 	}
-	return exec_process(&s->process, c->seccomp, exe, c->opts->die_with_parent, err);
+	int runtime = c->opts->start ? c->sync_fd : -1; /* closed already without start */
+	return exec_process(&s->process, c->seccomp, exe, c->opts->die_with_parent, runtime, err);
+}
+
+/* Whether the peer of a socket is gone: its end closed, as when the runtime died. */
+static bool peer_gone(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLRDHUP };
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP));
 }
 
 int exec_process(const struct spec_process *p, const struct seccomp_program *seccomp,
-		 const char *exe, bool die_with_parent, struct hutch_err *err)
+		 const char *exe, bool die_with_parent, int runtime_sock, struct hutch_err *err)
 {
 	int r;
+	/* Should the filter leave us no way to exit (see exit_after_exec_failure), the trap that
+	 * ends us must not write a core of the runtime's memory. The exec resets this. */
+	if (seccomp && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return err_set_errno(err, errno, "clear dumpable");
 	/*
 	 * Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before giving up
 	 * privileges (the profile must then allow the identity syscalls, as runc requires).
@@ -375,9 +388,20 @@ int exec_process(const struct spec_process *p, const struct seccomp_program *sec
 	/* After identity_apply: a credential change clears the parent-death signal. */
 	if (die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		return err_set_errno(err, errno, "set parent death signal");
+	/* A runtime that died before that (while we set up) sent no signal: its end of the
+	 * sync socket tells. Without this the sandbox would start with nobody to remove it. */
+	if (die_with_parent && runtime_sock >= 0 && peer_gone(runtime_sock))
+		return err_set(err, ECANCELED, "the runtime is gone: not starting");
 	char *const empty[] = { NULL };
 	execve(exe, p->args, p->env ? p->env : empty);
 	return err_set_errno(err, errno, "exec '%s'", exe);
+}
+
+_Noreturn void exit_after_exec_failure(int code)
+{
+	syscall(SYS_exit_group, code);
+	syscall(SYS_exit, code);
+	__builtin_trap();
 }
 
 static int wait_for_start(int start_fd)
@@ -411,7 +435,7 @@ _Noreturn void init_main(struct init_ctx *c)
 		 * socket (close-on-exec), which tells the runtime it happened. */
 		finish(c, exe, &err);
 		sync_send(c->sync_fd, SYNC_ERROR, 0, &err, -1);
-		_exit(127);
+		exit_after_exec_failure(127);
 	}
 	close(c->sync_fd);
 	int conn = wait_for_start(c->start_fd);
@@ -420,5 +444,5 @@ _Noreturn void init_main(struct init_ctx *c)
 	close(c->start_fd);
 	finish(c, exe, &err);
 	(void)write_full(conn, &err, sizeof(err));
-	_exit(127);
+	exit_after_exec_failure(127);
 }

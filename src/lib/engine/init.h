@@ -47,10 +47,20 @@ int console_setup(int sync_fd, const struct spec_process *p, bool bind_console,
 
 /*
  * The last steps before execve, shared by init and exec: seccomp and identity in the order
- * no_new_privs allows, then exec. Returns only on failure.
+ * no_new_privs allows, then exec. With die_with_parent the process gets SIGKILL when its
+ * parent dies, and does not exec at all when runtime_sock (the sync socket, or -1) shows
+ * the runtime already gone. Returns only on failure.
  */
 int exec_process(const struct spec_process *p, const struct seccomp_program *seccomp,
-		 const char *exe, bool die_with_parent, struct hutch_err *err);
+		 const char *exe, bool die_with_parent, int runtime_sock, struct hutch_err *err);
+
+/*
+ * Ends a process that exec_process() may have put under the container's seccomp filter,
+ * which can refuse exit_group and exit too (a profile with defaultAction ERRNO): musl's
+ * _exit() would retry exit for ever at full CPU. A trap instruction then ends it with SIGILL,
+ * which no filter can refuse; exec_process() made it non-dumpable first, so no core is written.
+ */
+_Noreturn void exit_after_exec_failure(int code);
 
 /*
  * Process setup after the filesystem view is final, shared by init and exec: cwd, rlimits,

@@ -17,7 +17,7 @@
 #include "path.h"
 #include "security/security.h"
 
-#define CACHE_MAGIC "HSCC2\n" /* 2: binary-tree filters */
+#define CACHE_MAGIC "HSCC3\n" /* 2: binary-tree filters; 3: only profiles that can start */
 #define CACHE_MAX_FILE (1u << 20)
 
 struct buf {

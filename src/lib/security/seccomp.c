@@ -27,6 +27,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "strv.h"
+#include "security/seccomp-eval.h"
 #include "security/security.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -411,6 +412,45 @@ static int compile_into(const struct spec_seccomp *s, struct compile_state *st,
 	return export_bpf(st->ctx, p, err);
 }
 
+static const char *refusal_name(uint32_t action)
+{
+	switch (action) {
+	case SECCOMP_RET_KILL_PROCESS: return "SCMP_ACT_KILL_PROCESS";
+	case SECCOMP_RET_KILL_THREAD: return "SCMP_ACT_KILL";
+	case SECCOMP_RET_TRAP: return "SCMP_ACT_TRAP";
+	case SECCOMP_RET_ERRNO: return "SCMP_ACT_ERRNO";
+	default: return NULL; /* allow, log, trace, notify: not a refusal we can be sure of */
+	}
+}
+
+/*
+ * A profile that refuses execve or exit_group cannot run anything: the container's init
+ * loads the filter, its exec then fails, and without exit_group it cannot even end (it
+ * traps instead, see init_exit()). Refused here, with a reason, instead. Asked of the
+ * compiled program for the native architecture and zero arguments; only a definite refusal
+ * counts (trace and notify depend on a tracer or a listener).
+ */
+static int check_can_start(const struct seccomp_program *p, struct hutch_err *err)
+{
+	static const struct {
+		int nr;
+		const char *name;
+	} needed[] = { { SYS_execve, "execve" }, { SYS_exit_group, "exit_group" } };
+	for (size_t i = 0; i < ARRAY_SIZE(needed); i++) {
+		uint32_t v;
+		if (seccomp_bpf_eval(p->insns, p->n_insns, seccomp_arch_native(), needed[i].nr,
+				     NULL, &v) < 0)
+			return 0; /* a program we cannot run: the kernel judges it at load */
+		const char *refusal = refusal_name(v & SECCOMP_RET_ACTION_FULL);
+		if (refusal)
+			return err_set(err, EPERM,
+				       "linux.seccomp: the profile refuses %s (%s): no process "
+				       "could start or end under it",
+				       needed[i].name, refusal);
+	}
+	return 0;
+}
+
 int seccomp_compile(const struct spec_seccomp *s, struct seccomp_program **ret,
 		    struct hutch_err *err)
 {
@@ -423,6 +463,8 @@ int seccomp_compile(const struct spec_seccomp *s, struct seccomp_program **ret,
 	struct compile_state st = {0};
 	int r = compile_into(s, &st, p, err);
 	ctx_releasep(&st.ctx);
+	if (r >= 0)
+		r = check_can_start(p, err);
 	if (r < 0) {
 		free(p->insns);
 		return r;

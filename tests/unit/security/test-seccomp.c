@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "security/seccomp-eval.h"
 #include "security/security.h"
 #include "helpers.h"
 
@@ -294,6 +297,7 @@ static void test_default_errno(void **state)
 		     "readlink",
 		     "prctl",
 		     "prlimit64",
+		     "execve", /* or the profile is refused: nothing could start under it */
 		     "no_such_syscall_at_all",
 		     NULL};
 	struct spec_seccomp_syscall sc[] = {{.names = n, .action = "SCMP_ACT_ALLOW"}};
@@ -319,6 +323,90 @@ static void test_unknown_syscall_skipped(void **state)
 	struct spec_seccomp s = {
 	    .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = 1};
 	assert_int_equal(child_exit_code(run_filtered(&s, body_unknown_skipped)), 0);
+}
+
+/* A profile under which no process could start or end is refused, with the reason. */
+static void test_refuses_profile_that_cannot_start(void **state)
+{
+	struct spec_seccomp deny_all = { .default_action = "SCMP_ACT_ERRNO" };
+	expect_error(&deny_all, "linux.seccomp: the profile refuses execve (SCMP_ACT_ERRNO): no "
+				"process could start or end under it");
+	char *exit_names[] = { "exit_group", NULL };
+	struct spec_seccomp_syscall kill_exit[] = {
+		{ .names = exit_names, .action = "SCMP_ACT_KILL_PROCESS" }
+	};
+	struct spec_seccomp no_exit = { .default_action = "SCMP_ACT_ALLOW",
+					.syscalls = kill_exit,
+					.n_syscalls = 1 };
+	expect_error(&no_exit, "linux.seccomp: the profile refuses exit_group "
+			       "(SCMP_ACT_KILL_PROCESS): no process could start or end under it");
+	/* Trace depends on a tracer: not a refusal we can be sure of. */
+	char *exec_names[] = { "execve", NULL };
+	struct spec_seccomp_syscall trace_exec[] = {
+		{ .names = exec_names, .action = "SCMP_ACT_TRACE" }
+	};
+	struct spec_seccomp traced = { .default_action = "SCMP_ACT_ALLOW",
+				       .syscalls = trace_exec,
+				       .n_syscalls = 1 };
+	struct seccomp_program *p = NULL;
+	struct hutch_err err = { 0 };
+	assert_int_equal(seccomp_compile(&traced, &p, &err), 0);
+	seccomp_program_free(p);
+}
+
+/* The interpreter agrees with what the kernel does under the same compiled profile. */
+static void test_bpf_eval_matches_the_profile(void **state)
+{
+	char *n1[] = { "getcwd", NULL }, *n2[] = { "personality", NULL };
+	struct spec_seccomp_arg a[] = { { .index = 0, .value = 8, .op = "SCMP_CMP_EQ" } };
+	struct spec_seccomp_syscall sc[] = {
+		{ .names = n1, .action = "SCMP_ACT_ERRNO", .has_errno_ret = true, .errno_ret = ENOSYS },
+		{ .names = n2, .action = "SCMP_ACT_KILL_PROCESS", .args = a, .n_args = 1 },
+	};
+	struct spec_seccomp s = { .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = 2 };
+	struct seccomp_program *p = NULL;
+	struct hutch_err err = { 0 };
+	assert_int_equal(seccomp_compile(&s, &p, &err), 0);
+	size_t n;
+	unsigned flags;
+	const struct sock_filter *f = seccomp_program_bpf(p, &n, &flags);
+	uint32_t arch = seccomp_arch_native(), v = 0;
+	assert_int_equal(seccomp_bpf_eval(f, n, arch, SYS_getcwd, NULL, &v), 0);
+	assert_int_equal(v, SECCOMP_RET_ERRNO | ENOSYS);
+	assert_int_equal(seccomp_bpf_eval(f, n, arch, SYS_getpid, NULL, &v), 0);
+	assert_int_equal(v, SECCOMP_RET_ALLOW);
+	uint64_t args[6] = { 8 };
+	assert_int_equal(seccomp_bpf_eval(f, n, arch, SYS_personality, args, &v), 0);
+	assert_int_equal(v, SECCOMP_RET_KILL_PROCESS);
+	args[0] = 0;
+	assert_int_equal(seccomp_bpf_eval(f, n, arch, SYS_personality, args, &v), 0);
+	assert_int_equal(v, SECCOMP_RET_ALLOW);
+	/* Another architecture: what libseccomp does with a foreign arch (kill) */
+	assert_int_equal(seccomp_bpf_eval(f, n, 0x12345678, SYS_getpid, NULL, &v), 0);
+	assert_int_not_equal(v, SECCOMP_RET_ALLOW);
+	seccomp_program_free(p);
+}
+
+/* Programs the kernel would refuse are refused, not run off their end. */
+static void test_bpf_eval_refuses_bad_programs(void **state)
+{
+	uint32_t v;
+	struct sock_filter no_return[] = { BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0) };
+	assert_int_equal(seccomp_bpf_eval(no_return, 1, 0, 0, NULL, &v), -EINVAL);
+	struct sock_filter jump_out[] = { BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 5),
+					  BPF_STMT(BPF_RET | BPF_K, 0) };
+	assert_int_equal(seccomp_bpf_eval(jump_out, 2, 0, 0, NULL, &v), -EINVAL);
+	struct sock_filter bad_load[] = { BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 64),
+					  BPF_STMT(BPF_RET | BPF_A, 0) };
+	assert_int_equal(seccomp_bpf_eval(bad_load, 2, 0, 0, NULL, &v), -EINVAL);
+	struct sock_filter div0[] = { BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 0),
+				      BPF_STMT(BPF_RET | BPF_A, 0) };
+	assert_int_equal(seccomp_bpf_eval(div0, 2, 0, 0, NULL, &v), -EINVAL);
+	struct sock_filter scratch[] = { BPF_STMT(BPF_LD | BPF_IMM, 7), BPF_STMT(BPF_ST, 3),
+					 BPF_STMT(BPF_LDX | BPF_MEM, 3), BPF_STMT(BPF_MISC | BPF_TXA, 0),
+					 BPF_STMT(BPF_RET | BPF_A, 0) };
+	assert_int_equal(seccomp_bpf_eval(scratch, 5, 0, 0, NULL, &v), 0);
+	assert_int_equal(v, 7);
 }
 
 static void test_invalid_inputs(void **state)
@@ -560,6 +648,9 @@ int main(void)
 	    cmocka_unit_test(test_invalid_inputs), cmocka_unit_test(test_too_large),
 	    cmocka_unit_test(test_architectures),  cmocka_unit_test(test_flags),
 	    cmocka_unit_test(test_notify),	   cmocka_unit_test(test_load_needs_nnp),
+	    cmocka_unit_test(test_refuses_profile_that_cannot_start),
+	    cmocka_unit_test(test_bpf_eval_matches_the_profile),
+	    cmocka_unit_test(test_bpf_eval_refuses_bad_programs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
