@@ -364,6 +364,20 @@ static bool peer_gone(int sock)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP));
 }
 
+/*
+ * PR_SET_PDEATHSIG, after the last credential change (which clears it). A runtime that died
+ * before (while we set up) sent no signal: its end of the sync socket tells, and we do not
+ * exec, or the sandbox would start with nobody to remove it.
+ */
+static int die_with_runtime(int runtime_sock, struct hutch_err *err)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		return err_set_errno(err, errno, "set parent death signal");
+	if (runtime_sock >= 0 && peer_gone(runtime_sock))
+		return err_set(err, ECANCELED, "the runtime is gone: not starting");
+	return 0;
+}
+
 int exec_process(const struct spec_process *p, const struct seccomp_program *seccomp,
 		 const char *exe, bool die_with_parent, int runtime_sock, struct hutch_err *err)
 {
@@ -375,23 +389,19 @@ int exec_process(const struct spec_process *p, const struct seccomp_program *sec
 	/*
 	 * Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before giving up
 	 * privileges (the profile must then allow the identity syscalls, as runc requires).
-	 * With no_new_privs the identity was applied earlier, during setup.
+	 * With no_new_privs the identity was applied earlier, during setup, and the filter is
+	 * the last thing before the exec: nothing of ours runs under it.
 	 */
 	if (!p->no_new_privileges) {
 		if (seccomp && (r = seccomp_program_load(seccomp, err)) < 0)
 			return r;
 		if ((r = identity_apply(p, err)) < 0)
 			return r;
-	} else if (seccomp && (r = seccomp_program_load(seccomp, err)) < 0) {
-		return r;
 	}
-	/* After identity_apply: a credential change clears the parent-death signal. */
-	if (die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		return err_set_errno(err, errno, "set parent death signal");
-	/* A runtime that died before that (while we set up) sent no signal: its end of the
-	 * sync socket tells. Without this the sandbox would start with nobody to remove it. */
-	if (die_with_parent && runtime_sock >= 0 && peer_gone(runtime_sock))
-		return err_set(err, ECANCELED, "the runtime is gone: not starting");
+	if (die_with_parent && (r = die_with_runtime(runtime_sock, err)) < 0)
+		return r;
+	if (p->no_new_privileges && seccomp && (r = seccomp_program_load(seccomp, err)) < 0)
+		return r;
 	char *const empty[] = { NULL };
 	execve(exe, p->args, p->env ? p->env : empty);
 	return err_set_errno(err, errno, "exec '%s'", exe);
