@@ -70,6 +70,9 @@ static void put_strv(struct buf *b, char *const *v)
 
 static void serialize(const struct spec_seccomp *s, struct buf *b)
 {
+	/* The format in the key too: versions of hutch that differ in it then keep their own
+	 * files instead of taking turns overwriting one (and recompiling on every run). */
+	put(b, CACHE_MAGIC, strlen(CACHE_MAGIC));
 	const struct scmp_version *v = seccomp_version();
 	put_u64(b, v ? (v->major << 16) | (v->minor << 8) | v->micro : 0);
 	put_str(b, s->default_action);
