@@ -75,6 +75,14 @@ t_secrets_not_readable() {
 t_no_network_but_loopback() {
 	ws
 	expect_eq "$(hutch run -- sh -c 'ls /sys/class/net' | tr '\n' ' ')" "lo "
+	# Up: 127.0.0.1 and ::1 answer (refused: nobody listens), where a loopback left down
+	# gives "Network is unreachable".
+	expect_eq "$(hutch run -- cat /sys/class/net/lo/flags)" 0x9 "lo up"
+	out=$(hutch run -- bash -c 'exec 3<>/dev/tcp/127.0.0.1/1; exec 3<>/dev/tcp/::1/1' 2>&1 || true)
+	expect_contains "$out" "127.0.0.1/1: Connection refused"
+	expect_contains "$out" "::1/1: Connection refused"
+	out=$(hutch run -- bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>&1 || true)
+	expect_contains "$out" "Network is unreachable" "nothing but loopback"
 }
 
 t_network_host() {

@@ -290,6 +290,10 @@ static int prepare(struct init_ctx *c, char **ret_exe, struct hutch_err *err)
 		return err_set_errno(err, errno, "create cgroup namespace");
 	if ((c->new_flags | c->join_flags) & CLONE_NEWUTS && (r = set_names(s, err)) < 0)
 		return r;
+	const char *lo = spec_annotation(s, LOOPBACK_ANNOTATION);
+	if ((c->new_flags & CLONE_NEWNET) && lo && strcmp(lo, "up") == 0 &&
+	    (r = ns_loopback_up(err)) < 0)
+		return r;
 	struct rootfs_ctx rc = {
 		.spec = s,
 		.rootfs = c->rootfs,

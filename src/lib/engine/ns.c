@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <net/if.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sched.h>
 #include <stdio.h>
@@ -46,6 +49,22 @@ int ns_join_path(const char *path, int type, struct hutch_err *err)
 		return err_set_errno(err, errno, "open %s namespace '%s'", ns_proc_name(type), path);
 	if (setns(fd, type) < 0)
 		return err_set_errno(err, errno, "join %s namespace '%s'", ns_proc_name(type), path);
+	return 0;
+}
+
+int ns_loopback_up(struct hutch_err *err)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return err_set_errno(err, errno, "loopback: socket");
+	struct ifreq ifr = { .ifr_name = "lo" };
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return err_set_errno(err, errno, "loopback: get flags");
+	if (ifr.ifr_flags & IFF_UP)
+		return 0;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return err_set_errno(err, errno, "loopback: bring up");
 	return 0;
 }
 

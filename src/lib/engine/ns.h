@@ -20,6 +20,16 @@
  */
 #define USERNS_OWNER_ANNOTATION "run.hutch.userns.owner"
 
+/*
+ * A spec annotation (hutch's own, for sandboxes): "up" brings the loopback interface up in a
+ * network namespace the container creates, as its only network. OCI runtimes leave that to
+ * the network setup (CNI); a sandbox has none, and with lo down even 127.0.0.1 is unreachable.
+ */
+#define LOOPBACK_ANNOTATION "run.hutch.network.loopback"
+
+/* Brings "lo" up in the current network namespace (needs CAP_NET_ADMIN over it). */
+int ns_loopback_up(struct hutch_err *err);
+
 /* The /proc/<pid>/ns/<name> name of a CLONE_NEW* flag ("mnt", "net", ...). */
 const char *ns_proc_name(int type);
 /* All namespace flags in the order they must be joined (user first, mount late). */

@@ -67,7 +67,8 @@ static int add_namespaces(struct spec *s, bool network_host)
 			continue;
 		s->linux.namespaces[s->linux.n_namespaces++].type = types[i];
 	}
-	return 0;
+	/* Its own network: loopback only, and up (127.0.0.1 and ::1 reachable). */
+	return network_host ? 0 : spec_annotation_add(s, LOOPBACK_ANNOTATION, "up");
 }
 
 /* One id mapped: the sandbox user → the caller (or the unused sandbox uid, for root). */
