@@ -166,6 +166,12 @@ t_mount_and_tmpfs_options() {
 	expect_contains "$out" hostfile
 	expect_contains "$out" "Read-only file system"
 	expect_contains "$out" " 1024 "
+	# Without options: the default size (64 MiB); with options but no size: still bounded.
+	out=$(hutch run --tmpfs /srv -- sh -c 'touch /srv/x && df -k /srv | tail -1')
+	expect_contains "$out" " 65536 " "--tmpfs DST"
+	out=$(hutch run --tmpfs /srv:mode=700 -- sh -c 'stat -c %a /srv; df -k /srv | tail -1')
+	expect_contains "$out" "700" "--tmpfs DST:mode=700"
+	expect_contains "$out" " 65536 " "--tmpfs DST:mode=700 keeps the default size"
 }
 
 t_read_only_workspace() {

@@ -267,7 +267,9 @@ static int add_user_tmpfs(struct spec *s, const char *arg, struct hutch_err *err
 	if (r < 0)
 		return r;
 	char all[512];
-	snprintf(all, sizeof(all), "nosuid,nodev,mode=1777%s%s", opts ? "," : "", opts ? opts : "size=64m");
+	/* The default size first: the user's options come after it, and the last one wins. */
+	snprintf(all, sizeof(all), "nosuid,nodev,mode=1777,size=64m%s%s", opts && *opts ? "," : "",
+		 opts ? opts : "");
 	r = add_mount(s, copy, "tmpfs", "tmpfs", all);
 	return r < 0 ? err_set(err, -r, "out of memory") : 0;
 }
