@@ -17,3 +17,9 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
 int write_string_at(int dirfd, const char *path, const char *s);
 /* Atomically replaces path with contents: temp file in the same directory, fsync-less rename. */
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+/*
+ * Opens /dev/null on each of fds 0, 1 and 2 that is closed. A program started with one of
+ * them closed would otherwise get its next open file (a socket to an agent, say) as its
+ * "stdin", and hand it on as such to whatever it runs. Returns 0 or -errno.
+ */
+int stdio_reserve(void);

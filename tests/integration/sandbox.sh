@@ -27,6 +27,11 @@ t_exit_codes() {
 t_stdio_passed_through() {
 	ws
 	expect_eq "$(echo piped | hutch run -- cat)" piped
+	# A closed stdin or stdout is /dev/null inside, never the CLI's socket to the agent.
+	expect_eq "$(hutch run -- readlink /proc/self/fd/0 <&-)" /dev/null "closed stdin"
+	expect_eq "$(timeout 10 "$HUTCH" --root "$R" run -- cat <&-; echo rc=$?)" rc=0 "cat, stdin closed"
+	hutch run -- sh -c 'l=$(readlink /proc/$$/fd/1); echo "$l" >&2' 2>"$T/fd1" >&-
+	expect_eq "$(cat "$T/fd1")" /dev/null "closed stdout"
 	expect_eq "$(hutch run -- sh -c 'echo err >&2' 2>&1 >/dev/null)" err
 }
 

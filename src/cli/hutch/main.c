@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "hutch.h"
 #include "path.h"
 
@@ -91,6 +92,11 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	log_set_prefix("hutch");
+	/* Our own sockets must never land on a closed 0, 1 or 2 and go to a command as stdio. */
+	if (stdio_reserve() < 0) {
+		log_error("cannot open /dev/null for a closed stdin, stdout or stderr");
+		return HUTCH_EXIT_SANDBOX;
+	}
 	int c;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {

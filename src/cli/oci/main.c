@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "oci.h"
 #include "path.h"
 
@@ -70,6 +71,9 @@ int main(int argc, char **argv)
 	bool json = false;
 	int c;
 	log_set_prefix("hutch-oci");
+	/* Our own sockets must never land on a closed 0, 1 or 2 and reach a container. */
+	if (stdio_reserve() < 0)
+		return 1;
 	while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
