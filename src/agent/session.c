@@ -3,14 +3,19 @@
  * Sessions: a persistent /bin/sh fed one command at a time on its stdin. Each command is sent
  * wrapped as
  *
- *   command eval '<cmd>' </dev/null 3>&-; printf '%s %d\n' NONCE "$?" >&3;
- *   printf %s MARK; printf %s MARK >&2
+ *   command eval '<cmd>' </dev/null 3>&- 7>&- 8>&-; printf '%s %d\n' NONCE "$?" >&3;
+ *   exec 1>&7 2>&8; printf %s MARK; printf %s MARK >&2
  *
  * so that it runs in the shell itself (cd, exports, variables, functions persist), cannot read
  * the wrapper stream, and cannot write the status pipe (fd 3). The exit code comes back on fd
  * 3; MARK on stdout and on stderr says that all of the command's output has been seen. NONCE
  * and MARK are fresh random values per command, so output printed by the workload cannot fake
- * the end of a command: it never learns them before they are used.
+ * the end of a command: it never learns them before they are used. The shell keeps copies of
+ * its stdout and stderr on 7 and 8, closed for the command like 3 (the shell restores them
+ * after it), and points 1 and 2 back at them before the MARKs: a command that redirected the
+ * shell's own output ("exec >/dev/null") must not swallow the MARK and wedge the session. A
+ * command that breaks even that (closes the shell's saved copies of 7 and 8) makes the
+ * "exec" fail, which ends the shell, and so the command and the session, with an error.
  *
  * Timeout: SIGINT to the shell's process group (the shell traps INT with ':', so only the
  * command dies); if that does not end it, SIGKILL to the rest of the group; if even that does
@@ -256,8 +261,9 @@ static struct session *session_start(struct spawn_req *r, const char **what, int
 	proc_start_streams(p, out[0], er[0], in[1]);
 	s->st_w = (struct watch){ on_status, st[0] };
 	watch_add(&s->st_w, EPOLLIN);
-	/* The shell ignores SIGINT through a trap, which its children do not inherit. */
-	static const char init[] = "trap : INT\n";
+	/* The shell ignores SIGINT through a trap, which its children do not inherit, and keeps
+	 * its own stdout and stderr on 7 and 8 (see wrap()). */
+	static const char init[] = "trap : INT; exec 7>&1 8>&2\n";
 	proc_stdin_queue(p, (const uint8_t *)init, sizeof(init) - 1, false);
 	return s;
 fail:
@@ -338,8 +344,8 @@ static char *wrap(const char *cmd, const char *nonce, const char *mark)
 			*o++ = cmd[i];
 		}
 	}
-	sprintf(o, "' </dev/null 3>&-; printf '%%s %%d\\n' %s \"$?\" >&3; printf %%s %s; "
-		   "printf %%s %s >&2\n",
+	sprintf(o, "' </dev/null 3>&- 7>&- 8>&-; printf '%%s %%d\\n' %s \"$?\" >&3; "
+		   "exec 1>&7 2>&8; printf %%s %s; printf %%s %s >&2\n",
 		nonce, mark, mark);
 	return w;
 }

@@ -301,6 +301,22 @@ t_session_timeout_keeps_session() {
 	expect_eq "$(hutch session exec "$SB" "$s" -- 'echo $X')" kept
 }
 
+# A command that redirects the shell's own stdout or stderr for good ("exec >/dev/null") does
+# not swallow the end of its output: the next command runs and its output comes back.
+t_session_survives_redirected_shell_output() {
+	sb_start
+	s=$(hutch session new "$SB")
+	hutch session exec "$SB" "$s" -- 'X=kept; exec >/dev/null; echo hidden'
+	out=$(timeout 10 "$HUTCH" --root "$R" session exec "$SB" "$s" -- 'echo out $X') ||
+		fail "the session is stuck after 'exec >/dev/null'"
+	expect_eq "$out" "out kept"
+	hutch session exec "$SB" "$s" -- 'exec 2>/dev/null; echo gone >&2'
+	err=$(timeout 10 "$HUTCH" --root "$R" session exec "$SB" "$s" -- 'echo back >&2' 2>&1 >/dev/null) ||
+		fail "the session is stuck after 'exec 2>/dev/null'"
+	expect_eq "$err" back
+	expect_contains "$(hutch session ls "$SB")" idle
+}
+
 t_session_busy() {
 	sb_start
 	s=$(hutch session new "$SB")
