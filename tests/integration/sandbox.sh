@@ -171,6 +171,11 @@ t_mount_and_tmpfs_options() {
 	expect_contains "$out" hostfile
 	expect_contains "$out" "Read-only file system"
 	expect_contains "$out" " 1024 "
+	# Read-write (the default): writable by the sandbox user, files owned by the source's owner.
+	chown -R 4242:4243 "$T/data"
+	out=$(hutch run --mount "$T/data:/mnt" -- sh -c 'echo new >/mnt/n && stat -c %u:%g /mnt/f /mnt/n')
+	expect_eq "$(echo $out)" "0:0 0:0" "rw --mount seen as the sandbox user's"
+	expect_eq "$(stat -c %u:%g "$T/data/n")" 4242:4243 "written as the source's owner"
 	# Without options: the default size (64 MiB); with options but no size: still bounded.
 	out=$(hutch run --tmpfs /srv -- sh -c 'touch /srv/x && df -k /srv | tail -1')
 	expect_contains "$out" " 65536 " "--tmpfs DST"

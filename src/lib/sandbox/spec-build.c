@@ -106,6 +106,23 @@ static int add_system_mounts(struct spec *s, const struct sandbox_opts *o)
 	return add_mount(s, SANDBOX_AGENT_PATH, "bind", o->agent, "bind,ro,nosuid,nodev");
 }
 
+/*
+ * As root, a bind mount the sandbox writes to is idmapped: the source's on-disk owner shows
+ * as the sandbox user (and what the sandbox writes goes to disk as that owner). Without it the
+ * sandbox user, an unused host uid, sees "nobody" and may write nothing.
+ */
+static int idmap_owner(struct spec_mount *m, const struct stat *st)
+{
+	m->uid_mappings = calloc(1, sizeof(struct spec_id_map));
+	m->gid_mappings = calloc(1, sizeof(struct spec_id_map));
+	if (!m->uid_mappings || !m->gid_mappings)
+		return -ENOMEM;
+	m->uid_mappings[0] = (struct spec_id_map){ st->st_uid, SANDBOX_HOST_UID, 1 };
+	m->gid_mappings[0] = (struct spec_id_map){ st->st_gid, SANDBOX_HOST_UID, 1 };
+	m->n_uid_mappings = m->n_gid_mappings = 1;
+	return 0;
+}
+
 static int add_workspace(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
 {
 	char cwd[4096];
@@ -127,19 +144,8 @@ static int add_workspace(struct spec *s, const struct sandbox_opts *o, struct hu
 	snprintf(opts, sizeof(opts), "rbind,nosuid,nodev%s%s", o->read_only ? ",ro" : "",
 		 idmap ? ",idmap" : "");
 	int r = add_mount(s, "/work", "bind", ws, opts);
-	if (r < 0)
+	if (r < 0 || (idmap && (r = idmap_owner(&s->mounts[s->n_mounts - 1], &st)) < 0))
 		return err_set(err, -r, "out of memory");
-	if (idmap) {
-		/* Show the owner's files as the sandbox user's: on-disk owner → our mapped id. */
-		struct spec_mount *m = &s->mounts[s->n_mounts - 1];
-		m->uid_mappings = calloc(1, sizeof(struct spec_id_map));
-		m->gid_mappings = calloc(1, sizeof(struct spec_id_map));
-		if (!m->uid_mappings || !m->gid_mappings)
-			return err_set(err, ENOMEM, "out of memory");
-		m->uid_mappings[0] = (struct spec_id_map){ st.st_uid, SANDBOX_HOST_UID, 1 };
-		m->gid_mappings[0] = (struct spec_id_map){ st.st_gid, SANDBOX_HOST_UID, 1 };
-		m->n_uid_mappings = m->n_gid_mappings = 1;
-	}
 	return 0;
 }
 
@@ -248,8 +254,16 @@ static int add_user_mount(struct spec *s, const char *arg, struct hutch_err *err
 	if (r < 0)
 		return r;
 	bool ro = mode && strcmp(mode, "ro") == 0;
-	r = add_mount(s, dst, "bind", real, ro ? "rbind,ro,nosuid,nodev" : "rbind,nosuid,nodev");
-	return r < 0 ? err_set(err, -r, "out of memory") : 0;
+	/* Read-write, as the workspace: idmapped when we are root (see idmap_owner). */
+	bool idmap = !ro && geteuid() == 0;
+	struct stat st;
+	if (idmap && stat(real, &st) < 0)
+		return err_set_errno(err, errno, "--mount '%s': source '%s'", arg, src);
+	r = add_mount(s, dst, "bind", real,
+		      ro ? "rbind,ro,nosuid,nodev" : idmap ? "rbind,nosuid,nodev,idmap" : "rbind,nosuid,nodev");
+	if (r < 0 || (idmap && (r = idmap_owner(&s->mounts[s->n_mounts - 1], &st)) < 0))
+		return err_set(err, -r, "out of memory");
+	return 0;
 }
 
 /* --tmpfs DST[:opts] */
