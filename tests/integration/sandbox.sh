@@ -256,6 +256,10 @@ t_bad_options() {
 	expect_contains "$(cat "$T/err")" "workspace"
 	hutch run --cap-add NOPE -- true 2>/dev/null; expect_eq $? 2 "unknown cap"
 	hutch run --memory lots -- true 2>/dev/null; expect_eq $? 2 "bad memory"
+	hutch run --memory 1 -- true 2>/dev/null; expect_eq $? 2 "memory too small to start"
+	hutch run --cpus 0.001 -- true 2>"$T/err"; expect_eq $? 2 "cpus under the kernel's minimum"
+	expect_contains "$(cat "$T/err")" "from 0.01"
+	hutch run --cpus 1e-9 -- true 2>/dev/null; expect_eq $? 2 "cpus that would round to no limit"
 	hutch run --network bridge -- true 2>/dev/null; expect_eq $? 2 "bad network"
 	hutch run 2>/dev/null; expect_eq $? 2 "no command"
 	set -e

@@ -214,7 +214,10 @@ static int set_scalar(struct sandbox_settings *s, const char *key, const char *v
 		return parse_user(v, &s->uid, &s->gid);
 	} else if (strcmp(key, "memory") == 0) {
 		*bit = SANDBOX_SET_MEMORY;
-		return parse_limit(v, true, &s->memory);
+		/* Less than this cannot even start the sandbox's agent and shell. */
+		if (parse_limit(v, true, &s->memory) < 0 || (s->memory >= 0 && s->memory < (4 << 20)))
+			return -EINVAL;
+		return 0;
 	} else if (strcmp(key, "workspace_quota") == 0) {
 		*bit = SANDBOX_SET_WORKSPACE_QUOTA;
 		if (strcmp(v, "0") == 0) {
@@ -231,7 +234,8 @@ static int set_scalar(struct sandbox_settings *s, const char *key, const char *v
 			s->cpus = -1;
 			return 0;
 		}
-		return parse_double(v, 0, 4096, &s->cpus);
+		/* The kernel's smallest CFS quota is 1 ms of a 100 ms period: 0.01 CPU. */
+		return parse_double(v, 0.01 - 1e-9, 4096, &s->cpus);
 	} else if (strcmp(key, "timeout") == 0) {
 		double d;
 		*bit = SANDBOX_SET_TIMEOUT;
@@ -268,8 +272,8 @@ int sandbox_settings_set(struct sandbox_settings *s, const char *key, const char
 				   : strcmp(key, "network") == 0 ? "none or host"
 				   : strcmp(key, "read_only") == 0 ? "true or false"
 				   : strcmp(key, "timeout") == 0 ? "seconds, > 0"
-				   : strcmp(key, "cpus") == 0    ? "a number of CPUs, > 0, or -1 for none"
-				   : strcmp(key, "memory") == 0  ? "a size like 512m, or -1 for none"
+				   : strcmp(key, "cpus") == 0    ? "a number of CPUs from 0.01 to 4096, or -1 for none"
+				   : strcmp(key, "memory") == 0  ? "a size like 512m (at least 4m), or -1 for none"
 				   : strcmp(key, "workspace_quota") == 0 ? "a size like 10g, or 0 for none"
 								 : "a positive number, or -1 for none";
 		return err_set(err, EINVAL, "invalid value '%s' (expected %s)", value, want);
