@@ -254,6 +254,8 @@ t_bad_options() {
 	expect_contains "$(cat "$T/err")" "does not exist"
 	hutch run --workspace /nonexistent -- true 2>"$T/err"; expect_eq $? 2 "missing workspace"
 	expect_contains "$(cat "$T/err")" "workspace"
+	hutch run --rootfs ../nonexistent -- true 2>"$T/err"; expect_eq $? 2 "missing rootfs"
+	expect_contains "$(cat "$T/err")" "'../nonexistent': No such file"
 	hutch run --cap-add NOPE -- true 2>/dev/null; expect_eq $? 2 "unknown cap"
 	hutch run --memory lots -- true 2>/dev/null; expect_eq $? 2 "bad memory"
 	hutch run --memory 1 -- true 2>/dev/null; expect_eq $? 2 "memory too small to start"
@@ -311,6 +313,10 @@ t_rootfs_is_copy_on_write() {
 	hutch run --rootfs "$T/rootfs" --rootfs-changes "$T/keep" -- sh -c 'echo kept > /etc/k'
 	expect_eq "$(hutch run --rootfs "$T/rootfs" --rootfs-changes "$T/keep" -- cat /etc/k)" kept
 	[ ! -e "$T/rootfs/etc/k" ] || fail "the rootfs itself was written"
+	# Relative paths are relative to where hutch is started.
+	mkdir -p "$T/w2" && touch "$T/w2/marker"
+	expect_eq "$(cd "$T" && hutch run --rootfs rootfs --workspace w2 -- ls /work)" marker \
+		"relative --rootfs and --workspace"
 }
 
 t_security_levels() {

@@ -134,6 +134,12 @@ static int add_workspace(struct spec *s, const struct sandbox_opts *o, struct hu
 			return err_set_errno(err, errno, "current directory");
 		ws = cwd;
 	}
+	_cleanup_free_ char *real = NULL;
+	if (ws[0] != '/') { /* relative to where we were started: the engine works from elsewhere */
+		if (!(real = realpath(ws, NULL)))
+			return err_set_errno(err, errno, "workspace '%s'", ws);
+		ws = real;
+	}
 	struct stat st;
 	if (stat(ws, &st) < 0)
 		return err_set_errno(err, errno, "workspace '%s'", ws);
@@ -509,7 +515,11 @@ static int build(struct spec *s, const struct sandbox_opts *o, struct hutch_err 
 {
 	int r;
 	s->oci_version = strdup("1.2.0");
-	s->root_path = strdup(o->rootfs ? o->rootfs : "/");
+	/* Relative to where we were started: the engine works from elsewhere. */
+	_cleanup_free_ char *rootfs = NULL;
+	if (o->rootfs && !(rootfs = realpath(o->rootfs, NULL)))
+		return err_set_errno(err, errno, "--rootfs '%s'", o->rootfs);
+	s->root_path = strdup(rootfs ? rootfs : "/");
 	s->root_readonly = !o->rootfs; /* a rootfs is copy-on-write: see add_rootfs_overlay */
 	s->hostname = strdup(o->hostname ? o->hostname : SANDBOX_DEFAULT_HOSTNAME);
 	s->has_linux = true;
