@@ -20,6 +20,9 @@ t_exit_codes() {
 	hutch run -- sh -c 'exit 3'; expect_eq $? 3 "exit code"
 	hutch run -- sh -c 'kill -TERM $$'; expect_eq $? 143 "signal exit code"
 	hutch run -- no-such-command-xyz 2>/dev/null; expect_eq $? 127 "not found"
+	hutch run -- /etc/passwd 2>/dev/null; expect_eq $? 126 "cannot be run"
+	hutch run --cwd /nonexistent -- pwd 2>"$T/err"; expect_eq $? 125 "missing --cwd is not a missing command"
+	expect_contains "$(cat "$T/err")" "chdir: No such file"
 	hutch run --timeout 0.5 -- sleep 30; expect_eq $? 124 "timeout"
 	set -e
 }

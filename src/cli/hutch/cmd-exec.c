@@ -406,18 +406,23 @@ static int connect_target(void *t, struct hutch_agent **ret)
 	return cli_target_connect(t, ret);
 }
 
-static int exec_failed(int r, const char *argv0, const struct hutch_err *err)
+int cli_exec_failure(int r, const char *argv0, const struct hutch_err *err)
 {
 	/* Only a failing execve means "command": a bad --cwd is also ENOENT. */
-	if (strstr(err->msg, ": exec: ")) {
-		if (r != -ENOENT) {
-			log_error("%s", err->msg);
-			return HUTCH_EXIT_CANNOT_EXEC;
-		}
-		log_error("%s: command not found in the sandbox", argv0);
-		return HUTCH_EXIT_NOT_FOUND;
+	if (!strstr(err->msg, ": exec: "))
+		return -1;
+	if (r != -ENOENT) {
+		log_error("%s", err->msg);
+		return HUTCH_EXIT_CANNOT_EXEC;
 	}
-	return cli_agent_error(r, err);
+	log_error("%s: command not found in the sandbox", argv0);
+	return HUTCH_EXIT_NOT_FOUND;
+}
+
+static int exec_failed(int r, const char *argv0, const struct hutch_err *err)
+{
+	int code = cli_exec_failure(r, argv0, err);
+	return code >= 0 ? code : cli_agent_error(r, err);
 }
 
 static int exec_run(struct exec_args *a, struct hutch_agent *agent, char **env,

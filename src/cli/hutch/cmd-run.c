@@ -121,10 +121,9 @@ int cmd_run(int argc, char **argv)
 	int r = run_command(&a, sb.agent, id, &p, &err);
 	hutch_agent_close(sb.agent);
 	sandbox_cleanup_one_shot(g.root, id, &sb);
-	if (r == -ENOENT) {
-		log_error("%s: command not found in the sandbox", a.argv[0]);
-		return HUTCH_EXIT_NOT_FOUND;
-	}
+	int code = r < 0 ? cli_exec_failure(r, a.argv[0], &err) : -1;
+	if (code >= 0)
+		return code;
 	if (r < 0) {
 		log_error("%s", err.msg);
 		return r == -ENOSPC ? HUTCH_EXIT_DISK_RESERVE : HUTCH_EXIT_SANDBOX;

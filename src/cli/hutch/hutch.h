@@ -111,6 +111,9 @@ int cli_target_connect_pipelined(struct cli_target *t, bool pipelined, struct hu
 void cli_target_release(struct cli_target *t);
 /* Prints err and maps an agent call's -errno to one of the exit codes above (or 125). */
 int cli_agent_error(int r, const struct hutch_err *err);
+/* A spawn whose execve failed: reports it and returns 127 (not found) or 126 (cannot be
+ * run); -1 for a spawn that failed before its exec (a bad --cwd, say). */
+int cli_exec_failure(int r, const char *argv0, const struct hutch_err *err);
 /* Says why, when the disk reserve guard killed the command (its exit code is then 123). */
 void cli_report_reserve_kill(const struct hutch_exit *ex);
 /* "--socket"/"--token-file" handling shared by the commands: 1 if c was one of them. */

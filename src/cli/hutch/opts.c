@@ -29,7 +29,8 @@ enum {
 static const char run_summary[] =
 	"Runs CMD in a new sandbox and removes the sandbox when it ends. The exit code is\n"
 	"CMD's (128+N if killed by signal N, 124 on --timeout, 123 when the disk reserve was\n"
-	"reached); hutch's own errors exit 125.\n";
+	"reached, 127 if CMD is not found, 126 if it cannot be run); hutch's own errors exit\n"
+	"125, bad options 2.\n";
 static const char create_summary[] =
 	"Creates a sandbox and prints its id. With CMD, CMD is its main process (see logs,\n"
 	"wait); without, the sandbox idles until exec, session or rm.\n";
