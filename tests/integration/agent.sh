@@ -74,6 +74,26 @@ t_socket_mode_0600() {
 	expect_eq "$(stat -c %a "$T/sock")" "600"
 }
 
+# A second agent on the socket of a live one is refused, and the first keeps its socket; the
+# socket of an agent that is gone is taken over.
+t_socket_in_use() {
+	start_agent
+	set +e
+	out=$(timeout 5 "$AGENT" --listen "$T/sock" 2>&1)
+	rc=$?
+	set -e
+	expect_eq "$rc" 1 "second agent on a live socket"
+	expect_contains "$out" "in use"
+	[ -S "$T/sock" ] || fail "the live agent's socket was removed"
+	expect_eq "$("$HUTCH" exec --socket "$T/sock" -- echo still)" still
+	kill -KILL "$AGENT_PID"
+	wait "$AGENT_PID" 2>/dev/null || true
+	AGENT_PID=
+	[ -S "$T/sock" ] || fail "setup: a killed agent leaves its socket"
+	start_agent
+	expect_eq "$("$HUTCH" exec --socket "$T/sock" -- echo taken)" taken
+}
+
 t_token() {
 	need_build
 	echo "s3cret" >"$T/token"
