@@ -360,6 +360,25 @@ t_cp_both_ways_keeps_modes() {
 	expect_eq "$(hutch exec "$SB" -- stat -c %a /tmp/suid)" 755
 }
 
+# A source that is neither a regular file nor a directory is an error (nothing was copied),
+# not a warning with exit 0; inside a copied directory such entries are skipped.
+t_cp_special_source_is_an_error() {
+	sb_start
+	hutch exec "$SB" -- sh -c 'mkfifo /tmp/fifo; ln -s /dev/zero /tmp/z; mkdir /tmp/d; echo f >/tmp/d/f; mkfifo /tmp/d/p'
+	set +e
+	for src in /tmp/fifo /dev/zero /tmp/z; do
+		hutch cp "$SB:$src" "$T/out" 2>"$T/err"; expect_eq $? 125 "cp of $src"
+		expect_contains "$(cat "$T/err")" "not a regular file"
+	done
+	mkfifo "$T/lf"
+	hutch cp "$T/lf" "$SB:/tmp/x" 2>/dev/null; expect_eq $? 125 "cp of a local fifo"
+	set -e
+	[ ! -e "$T/out" ] || fail "something was written"
+	hutch cp "$SB:/tmp/d" "$T/d" 2>"$T/err"
+	expect_eq "$(ls "$T/d")" f "a directory's fifo is skipped"
+	expect_contains "$(cat "$T/err")" "skipping"
+}
+
 t_cp_cannot_escape_the_sandbox_view() {
 	sb_start
 	# A symlink to /etc/shadow: the agent opens it in the sandbox's view, as the sandbox

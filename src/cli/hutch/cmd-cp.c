@@ -46,7 +46,8 @@ static void cp_usage(FILE *f)
 		"cannot. If the destination is an existing directory, the source is copied into it\n"
 		"under its own name; otherwise it is copied to the destination's name. Files are\n"
 		"written to a temporary name in the sandbox and renamed (atomic). Symlinks, devices,\n"
-		"FIFOs and sockets inside a copied directory are skipped with a warning. A local\n"
+		"FIFOs and sockets inside a copied directory are skipped with a warning; given as\n"
+		"the source itself, they are an error. A local\n"
 		"path with ':' in its first component is written as ./a:b.\n\n"
 		"Exit status: 0; 1 no such sandbox, 2 bad options, 3 not running, 125 any failure.\n");
 }
@@ -198,7 +199,12 @@ static int out_entry(struct cp *c, const char *rpath, int dfd, const char *name,
 		return out_dir(c, rpath, dfd, name, st.mode, depth);
 	if (st.type == HUTCH_FT_REG)
 		return out_file(c, rpath, dfd, name, top);
-	log_warn("skipping '%s': %s", rpath, st.type == HUTCH_FT_LNK ? "a symlink" : "not a regular file");
+	const char *what = st.type == HUTCH_FT_LNK ? "a symlink" : "not a regular file";
+	if (top) { /* what was asked for cannot be copied: a failure, not a skip */
+		log_error("cannot copy '%s': %s (only regular files and directories are)", rpath, what);
+		return -EINVAL;
+	}
+	log_warn("skipping '%s': %s", rpath, what);
 	c->skipped++;
 	return 0;
 }
@@ -309,6 +315,11 @@ static int in_entry(struct cp *c, int dfd, const char *name, const char *rpath, 
 		return fail(errno, "open", name);
 	if (S_ISDIR(st.st_mode))
 		return in_dir(c, fd, &st, rpath, depth);
+	if (!S_ISREG(st.st_mode) && !depth) {
+		log_error("cannot copy '%s': not a regular file (only regular files and directories "
+			  "are)", name);
+		return -EINVAL;
+	}
 	if (!S_ISREG(st.st_mode)) {
 		log_warn("skipping '%s': not a regular file", name);
 		c->skipped++;
