@@ -238,14 +238,21 @@ static bool shares_memory_safely(const struct spawn_req *r)
 
 pid_t spawn_exec(const struct spawn_req *r, const char **ret_what)
 {
+	/*
+	 * After a CLONE_VFORK the child has exec'd or failed by the time clone returns: one read
+	 * that does not wait tells which. After a fork we wait for its write or for the end of
+	 * file of its exec, which needs our own write end closed: a close the seccomp profile
+	 * refuses (profiles can refuse anything) must not leave that read waiting for ever.
+	 */
+	bool vfork = shares_memory_safely(r);
 	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
+	if (pipe2(p, O_CLOEXEC | (vfork ? O_NONBLOCK : 0)) < 0)
 		return -errno;
 	/* Our read end stays open in the child: it is close-on-exec, and errfd is dup'ed away
-	 * from it; the child writes only errfd. Returns once the child has exec'd or exited. */
+	 * from it; the child writes only errfd. */
 	struct child_args a = { r, p[1] };
 	pid_t pid;
-	if (shares_memory_safely(r)) {
+	if (vfork) {
 		pid = clone(child_main, child_stack + sizeof(child_stack),
 			    CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
 		/* Defence in depth: whatever the child did, our memory stays undumpable. */
@@ -253,13 +260,19 @@ pid_t spawn_exec(const struct spawn_req *r, const char **ret_what)
 	} else if ((pid = fork()) == 0) {
 		child_main(&a);
 	}
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
+	int e = pid < 0 ? errno : 0;
+	if (pid > 0 && !vfork && close(p[1]) < 0) {
+		e = errno;
+		kill(pid, SIGKILL); /* reaped by the loop as an orphan */
+		pid = -1;
+	} else if (vfork || pid < 0) {
 		close(p[1]);
+	}
+	if (pid < 0) {
+		close(p[0]);
+		*ret_what = "clone";
 		return -e;
 	}
-	close(p[1]);
 	struct child_err ce;
 	ssize_t n;
 	do

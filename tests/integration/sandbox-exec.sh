@@ -265,6 +265,29 @@ t_kill_signals() {
 	set -e
 }
 
+# An exec whose agent does not answer (stopped here): the second SIGTERM gives up the wait
+# (143); once the agent runs again, the command (its client gone) is ended.
+t_second_signal_gives_up_a_hung_exec() {
+	sb_start -- sleep 1000
+	"$HUTCH" --root "$R" exec "$SB" -- sleep 3033 &
+	cli=$!
+	for _ in $(seq 100); do pgrep -xf 'sleep 3033' >/dev/null && break; sleep 0.05; done
+	agent=$(hutch inspect "$SB" | jq -r '.[0].state.agentPid')
+	kill -STOP "$agent"
+	kill -TERM "$cli"
+	sleep 0.5
+	kill -0 "$cli" 2>/dev/null || { kill -CONT "$agent"; fail "the first signal ended the CLI"; }
+	kill -TERM "$cli"
+	set +e
+	wait "$cli"
+	rc=$?
+	set -e
+	kill -CONT "$agent"
+	expect_eq "$rc" 143 "exit code after the second SIGTERM"
+	for _ in $(seq 50); do [ "$(count_procs 'sleep 3033')" = 0 ] && break; sleep 0.1; done
+	expect_eq "$(count_procs 'sleep 3033')" 0 "the command outlived its client"
+}
+
 # ---- sessions ----
 
 t_session_state_persists() {

@@ -410,6 +410,34 @@ t_cli_killed_during_setup_starts_nothing() {
 	hutch prune --all -q >/dev/null 2>&1 || true
 }
 
+# A run whose agent does not answer (stopped here): the first SIGTERM is forwarded and does
+# nothing, the second kills the sandbox; the CLI exits 143 and leaves nothing.
+t_second_signal_ends_a_hung_run() {
+	setup
+	"$HUTCH" --root "$R" run -- sleep 30 &
+	cli=$!
+	local agent="" i
+	for ((i = 0; i < 100; i++)); do
+		agent=$(pgrep -P "$cli" -x .hutch-agent || true)
+		[ -z "$agent" ] || break
+		sleep 0.05
+	done
+	[ -n "$agent" ] || fail "setup: no agent"
+	sleep 0.2 # the command has started
+	kill -STOP "$agent"
+	kill -TERM "$cli"
+	sleep 0.5
+	kill -0 "$cli" 2>/dev/null || fail "the first signal ended the CLI"
+	kill -TERM "$cli"
+	set +e
+	wait "$cli"
+	rc=$?
+	set -e
+	expect_eq "$rc" 143 "exit code after the second SIGTERM"
+	id=$(ls "$R" | grep '^sb-' || true)
+	[ -z "$id" ] || assert_gone "$id"
+}
+
 t_ttl_reaps_without_any_command() {
 	setup
 	id=$(hutch create --ttl 2 -- sleep 100)

@@ -401,9 +401,10 @@ static void exec_stdio(const struct exec_args *a, struct hutch_spawn_opts *so)
 	}
 }
 
+/* Pipelined: the signal forwarder must not wait for an agent that does not answer. */
 static int connect_target(void *t, struct hutch_agent **ret)
 {
-	return cli_target_connect(t, ret);
+	return cli_target_connect_pipelined(t, true, ret);
 }
 
 int cli_exec_failure(int r, const char *argv0, const struct hutch_err *err)
@@ -461,6 +462,10 @@ static int exec_run(struct exec_args *a, struct hutch_agent *agent, char **env,
 	}
 	struct hutch_exit ex;
 	r = watcher_wait_exit(&w, agent, &ex, &err);
+	if (w.forced) { /* our connection closes as we exit: the agent kills the tree */
+		log_error("%s", err.msg);
+		return 128 + w.forced;
+	}
 	if (r < 0)
 		return cli_agent_error(r, &err);
 	if (w.timed_out || ex.timed_out) {

@@ -20,9 +20,16 @@
 extern char **environ;
 
 /* The second connection SIGINT/SIGTERM/SIGHUP/SIGQUIT are forwarded over (watch.h). */
+/* Pipelined: the signal forwarder must not wait for an agent that does not answer. */
 static int connect_path(void *path, struct hutch_agent **ret)
 {
-	return hutch_agent_connect(path, NULL, ret, NULL);
+	return client_connect_path(path, NULL, true, ret, NULL);
+}
+
+/* A second ^C (or SIGTERM...) while the first did not end the command: end the sandbox. */
+static void kill_sandbox(void *init)
+{
+	kill(*(pid_t *)init, SIGKILL);
 }
 
 /* The command to run, sent before the sandbox exists (see sandbox_start): the agent reads it
@@ -58,7 +65,7 @@ static void spawn_opts(const struct cli_sandbox_args *a, char **env, struct hutc
 }
 
 static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, const char *id,
-		       const struct pending_spawn *p, struct hutch_err *err)
+		       pid_t init, const struct pending_spawn *p, struct hutch_err *err)
 {
 	uint32_t pid;
 	int master = -1;
@@ -71,6 +78,8 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 	snprintf(path, sizeof(path), "%s/agents/%s.sock", g.root, id);
 	struct watcher w;
 	watcher_init(&w, &set, pid, 0, connect_path, path);
+	w.force = kill_sandbox;
+	w.force_arg = &init;
 	if (master >= 0) {
 		watcher_start_thread(&w);
 		pty_relay(master, true, agent, pid);
@@ -78,6 +87,10 @@ static int run_command(struct cli_sandbox_args *a, struct hutch_agent *agent, co
 	}
 	struct hutch_exit ex;
 	r = watcher_wait_exit(&w, agent, &ex, err);
+	if (w.forced) {
+		log_error("killed the sandbox on a second %s", strsignal(w.forced));
+		return 128 + w.forced;
+	}
 	if (r < 0)
 		return r;
 	cli_report_reserve_kill(&ex);
@@ -118,7 +131,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (sb.no_limits)
 		log_warn("cgroups are not delegated to this user: memory, pids and CPU limits are not enforced");
-	int r = run_command(&a, sb.agent, id, &p, &err);
+	int r = run_command(&a, sb.agent, id, sb.init, &p, &err);
 	hutch_agent_close(sb.agent);
 	sandbox_cleanup_one_shot(g.root, id, &sb);
 	int code = r < 0 ? cli_exec_failure(r, a.argv[0], &err) : -1;

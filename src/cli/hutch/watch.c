@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -30,12 +31,42 @@ void watcher_init(struct watcher *w, const sigset_t *set, uint32_t id, uint32_t 
 	};
 }
 
-/* Sends sig to the tree over the watcher's own connection, connecting first if needed. */
+/*
+ * Sends sig to the tree over the watcher's own connection, connecting first if needed. Sent,
+ * not waited for (the connect is pipelined too): an agent that does not answer must not keep
+ * us from the next signal. The replies stay unread on that connection, closed at the end.
+ */
 static void forward(struct watcher *w, int sig)
 {
 	if (!w->conn && w->connect(w->connect_arg, &w->conn) != 0)
 		return;
-	hutch_agent_signal(w->conn, w->id, sig, HUTCH_SIGNAL_TREE, NULL);
+	struct proto_enc e;
+	client_begin(w->conn, &e, PROTO_SIGNAL);
+	proto_put_u32(&e, T_PROC_ID, w->id);
+	proto_put_u32(&e, T_SIGNAL, (uint32_t)sig);
+	proto_put_u32(&e, T_SCOPE, HUTCH_SIGNAL_TREE);
+	(void)client_send(w->conn, &e, NULL, 0, NULL);
+	proto_enc_release(&e);
+}
+
+static bool is_termination(int sig)
+{
+	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
+}
+
+/* A signal from our caller: forwarded, or the second termination signal (see watch.h).
+ * False when the wait should end now. */
+static bool on_signal(struct watcher *w, int sig)
+{
+	if (!is_termination(sig) || w->n_term++ == 0 || w->forced) {
+		forward(w, sig);
+		return true;
+	}
+	w->forced = sig;
+	if (!w->force)
+		return false;
+	w->force(w->force_arg);
+	return true;
 }
 
 /* Forwards signals and enforces the deadline until fd is readable (or poll fails). */
@@ -61,8 +92,9 @@ static void watch_until(struct watcher *w, int fd)
 			continue;
 		}
 		struct signalfd_siginfo si;
-		if (pf[1].revents && read(w->sfd, &si, sizeof(si)) == sizeof(si))
-			forward(w, (int)si.ssi_signo);
+		if (pf[1].revents && read(w->sfd, &si, sizeof(si)) == sizeof(si) &&
+		    !on_signal(w, (int)si.ssi_signo))
+			return;
 	}
 }
 
@@ -104,6 +136,9 @@ static int wait_polling(struct watcher *w, struct hutch_agent *agent, struct hut
 	if (r < 0)
 		return err_prefix(err, "wait for process %u", w->id);
 	watch_until(w, agent->fd);
+	if (w->forced && !w->force)
+		return err_set(err, EINTR, "gave up waiting for process %u: %s twice", w->id,
+			       strsignal(w->forced));
 	struct client_msg m;
 	if ((r = client_wait_reply(agent, req, NULL, NULL, &m, err)) < 0)
 		return err_prefix(err, "wait for process %u", w->id);

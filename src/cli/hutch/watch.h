@@ -8,6 +8,11 @@
  * Without a pty the wait is single-threaded: one poll over the agent's connection and a
  * signalfd. With one (-t), the pty relay owns the main thread, so a thread does the
  * forwarding until the relay is done (watcher_start_thread).
+ *
+ * A second SIGINT, SIGTERM, SIGHUP or SIGQUIT means the user is done waiting (say the first
+ * one could not end the process: a hung agent): it calls the force callback (hutch run kills
+ * its sandbox, so that the wait ends), or without one stops waiting; `forced` tells which
+ * signal did it.
  */
 #pragma once
 
@@ -28,6 +33,10 @@ struct watcher {
 	uint32_t id;              /* the process */
 	uint64_t deadline_ms;     /* CLOCK_MONOTONIC; 0: none */
 	bool timed_out;           /* the deadline passed: the tree got SIGKILL */
+	unsigned n_term;          /* termination signals forwarded */
+	void (*force)(void *arg); /* see above; NULL: stop waiting */
+	void *force_arg;
+	int forced;               /* the signal that gave up on the wait, or 0 */
 	pthread_t th;
 	bool started;
 };
