@@ -112,9 +112,9 @@ static void test_unset_means_default(void **state)
 static void test_numbers_as_strings_and_ints(void **state)
 {
 	_cleanup_(sandbox_config_file_freep) struct sandbox_config_file *f = parse_ok(
-		"{\"default\": {\"memory\": 1048576, \"user\": 7, \"cpus\": 2, \"timeout\": 3,"
+		"{\"default\": {\"memory\": 8388608, \"user\": 7, \"cpus\": 2, \"timeout\": 3,"
 		" \"pids\": -1}, \"profiles\": {\"p\": {\"memory\": -1, \"cpus\": -1}}}");
-	assert_int_equal(f->def.memory, 1048576);
+	assert_int_equal(f->def.memory, 8388608);
 	assert_int_equal(f->def.uid, 7);
 	assert_int_equal(f->def.gid, 7);
 	assert_true(f->def.cpus == 2);
@@ -145,11 +145,11 @@ static void test_relative_paths_and_home(void **state)
 static void test_precedence(void **state)
 {
 	_cleanup_(sandbox_config_file_freep) struct sandbox_config_file *user = parse_ok(
-		"{\"default\": {\"memory\": \"1m\", \"pids\": 10, \"hostname\": \"u\", "
+		"{\"default\": {\"memory\": \"8m\", \"pids\": 10, \"hostname\": \"u\", "
 		"\"env\": {\"A\": \"user\", \"U\": \"1\"}, \"mounts\": [\"/u:/u\"]},"
 		" \"profiles\": {\"claude\": {\"cpus\": 3, \"hostname\": \"uprof\"}}}");
 	_cleanup_(sandbox_config_file_freep) struct sandbox_config_file *proj = parse_ok(
-		"{\"default\": {\"memory\": \"2m\", \"env\": {\"A\": \"proj\"}, \"mounts\": [\"/p:/p\"]},"
+		"{\"default\": {\"memory\": \"16m\", \"env\": {\"A\": \"proj\"}, \"mounts\": [\"/p:/p\"]},"
 		" \"profiles\": {\"claude\": {\"pids\": 30, \"cpus\": 4}}}");
 	struct sandbox_config_file *files[] = { user, NULL, proj };
 	_cleanup_(sandbox_settings_release) struct sandbox_settings s = { 0 };
@@ -158,7 +158,7 @@ static void test_precedence(void **state)
 	assert_int_equal(sandbox_config_resolve(files, 3, NULL, "/usr/local/bin/claude", &s, &used,
 						&err), 0);
 	assert_string_equal(used, "claude");
-	assert_int_equal(s.memory, 2 << 20);   /* project default over user default */
+	assert_int_equal(s.memory, 16 << 20);   /* project default over user default */
 	assert_int_equal(s.pids, 30);          /* profile over defaults */
 	assert_true(s.cpus == 4);              /* project's profile over user's */
 	assert_string_equal(s.hostname, "uprof");
@@ -172,7 +172,7 @@ static void test_precedence(void **state)
 	assert_int_equal(sandbox_settings_set(&flags, "env", "A=flag", &err), 0);
 	assert_int_equal(sandbox_settings_merge(&s, &flags), 0);
 	assert_int_equal(s.pids, 99);
-	assert_int_equal(s.memory, 2 << 20);
+	assert_int_equal(s.memory, 16 << 20);
 	assert_string_equal(strv_env_get(s.env, "A"), "flag");
 }
 
@@ -247,6 +247,9 @@ static void test_invalid_values(void **state)
 	parse_fails("{\"default\": {\"pids\": -2}}", "default.pids: invalid value");
 	parse_fails("{\"default\": {\"cpus\": 0}}", "default.cpus: invalid value");
 	parse_fails("{\"default\": {\"cpus\": 5000}}", "default.cpus: invalid value");
+	/* Under the kernel's smallest quota (1 ms per 100 ms), or too little memory to start. */
+	parse_fails("{\"default\": {\"cpus\": 0.001}}", "default.cpus: invalid value '0.001'");
+	parse_fails("{\"default\": {\"memory\": \"1m\"}}", "default.memory: invalid value '1m'");
 	parse_fails("{\"default\": {\"timeout\": 0}}", "default.timeout: invalid value");
 	parse_fails("{\"default\": {\"timeout\": -1}}", "default.timeout: invalid value");
 	parse_fails("{\"default\": {\"network\": \"bridge\"}}", "default.network: invalid value 'bridge'");
