@@ -438,6 +438,27 @@ t_second_signal_ends_a_hung_run() {
 	[ -z "$id" ] || assert_gone "$id"
 }
 
+# hutch run --name: the name finds the running sandbox (exec, ls), is unique while it runs, and
+# is free again when the run ends. --label and --ttl are for sandboxes that outlive a command.
+t_run_name() {
+	setup
+	"$HUTCH" --root "$R" run --name job -- sleep 30 &
+	cli=$!
+	wait_for 50 sh -c "$HUTCH --root $R exec job -- true 2>/dev/null" || fail "exec by the run's name"
+	expect_eq "$(hutch ls --json | jq -r '.[] | select(.kind == "run") | .name')" job "ls shows the name"
+	set +e
+	hutch run --name job -- true 2>"$T/err"; expect_eq $? 6 "name in use by a run"
+	hutch create --name job 2>/dev/null; expect_eq $? 6 "create: name in use by a run"
+	hutch run --label a=b -- true 2>"$T/err"; expect_eq $? 2 "--label on run"
+	expect_contains "$(cat "$T/err")" "hutch create"
+	hutch run --ttl 5 -- true 2>/dev/null; expect_eq $? 2 "--ttl on run"
+	set -e
+	hutch exec job -- kill 1 2>/dev/null || true # the agent ignores it: stop the command instead
+	kill -TERM "$cli"
+	wait "$cli" 2>/dev/null || true
+	expect_eq "$(hutch run --name job -- echo again)" again "the name is free after the run"
+}
+
 t_ttl_reaps_without_any_command() {
 	setup
 	id=$(hutch create --ttl 2 -- sleep 100)

@@ -77,7 +77,8 @@ static struct json_object *run_entry_json(const char *id)
 		return NULL;
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", jstr(id));
-	json_object_object_add(o, "name", NULL);
+	_cleanup_free_ char *name = sandbox_name_of(g.root, id);
+	json_object_object_add(o, "name", name ? jstr(name) : NULL);
 	json_object_object_add(o, "status", jstr(st == STATUS_STOPPED ? "stopped" :
 						  st == STATUS_CREATING ? "creating" : "running"));
 	json_object_object_add(o, "created", jstr(cs.created ? cs.created : ""));

@@ -4,6 +4,7 @@
  * passed through (no byte is relayed, except with -t where we drive a pty), its exit code
  * returned, and the sandbox removed afterwards — also when we are interrupted.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "client/client.h"
 #include "hutch.h"
 #include "pty-relay.h"
+#include "sandbox/persist.h"
 #include "sandbox/run.h"
 #include "sandbox/sandbox.h"
 #include "strv.h"
@@ -115,6 +117,13 @@ int cmd_run(int argc, char **argv)
 		log_error("%s", err.msg);
 		return HUTCH_EXIT_USAGE;
 	}
+	/* A run's sandbox ends with its command: nothing to expire or to find by label. */
+	if (a.ttl_s || a.labels) {
+		log_error("%s is for sandboxes that outlive a command (hutch create, --rm to remove "
+			  "it when its command ends); a run ends with CMD (--timeout bounds it)",
+			  a.ttl_s ? "--ttl" : "--label");
+		return HUTCH_EXIT_USAGE;
+	}
 	cli_warn_rules(spec);
 	/* Signals wait in the queue (for the forwarder) instead of killing us mid-setup. */
 	sigset_t set;
@@ -122,18 +131,35 @@ int cmd_run(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	char id[SANDBOX_ID_MAX];
 	sandbox_new_id(id);
+	int r;
+	if (a.name && (r = sandbox_name_claim(g.root, a.name, id, &err)) < 0) {
+		log_error("%s", err.msg);
+		return r == -EEXIST ? HUTCH_EXIT_NAME_IN_USE : HUTCH_EXIT_USAGE;
+	}
 	struct sandbox_started sb;
 	struct pending_spawn p;
 	spawn_opts(&a, env, &p.so);
 	if (sandbox_start(g.root, id, spec, true, send_spawn, &p, &sb, &err) < 0) {
+		if (a.name)
+			sandbox_name_release(g.root, a.name, id);
 		log_error("%s", err.msg);
 		return HUTCH_EXIT_SANDBOX;
 	}
+	/* Claimed before our directory existed, the name could be taken over by a create that
+	 * thought it abandoned: then it is not ours, and neither is this run. */
+	if (a.name && !sandbox_name_is(g.root, a.name, id)) {
+		hutch_agent_close(sb.agent);
+		sandbox_cleanup_one_shot(g.root, id, &sb);
+		log_error("name '%s' is already in use", a.name);
+		return HUTCH_EXIT_NAME_IN_USE;
+	}
 	if (sb.no_limits)
 		log_warn("cgroups are not delegated to this user: memory, pids and CPU limits are not enforced");
-	int r = run_command(&a, sb.agent, id, sb.init, &p, &err);
+	r = run_command(&a, sb.agent, id, sb.init, &p, &err);
 	hutch_agent_close(sb.agent);
 	sandbox_cleanup_one_shot(g.root, id, &sb);
+	if (a.name)
+		sandbox_name_release(g.root, a.name, id);
 	int code = r < 0 ? cli_exec_failure(r, a.argv[0], &err) : -1;
 	if (code >= 0)
 		return code;

@@ -285,6 +285,30 @@ int sandbox_name_claim(const char *root, const char *name, const char *id, struc
 	return 0;
 }
 
+char *sandbox_name_of(const char *root, const char *id)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/names", root);
+	DIR *d = opendir(p);
+	if (!d)
+		return NULL;
+	char *found = NULL;
+	struct dirent *de;
+	while (!found && (de = readdir(d)))
+		if (de->d_name[0] != '.' && sandbox_name_is(root, de->d_name, id))
+			found = strdup(de->d_name);
+	closedir(d);
+	return found;
+}
+
+bool sandbox_name_is(const char *root, const char *name, const char *id)
+{
+	char p[4096], cur[SANDBOX_ID_MAX];
+	snprintf(p, sizeof(p), "%s/names/%s", root, name);
+	ssize_t n = readlink(p, cur, sizeof(cur) - 1);
+	return n > 0 && (cur[n] = '\0', strcmp(cur, id) == 0);
+}
+
 void sandbox_name_release(const char *root, const char *name, const char *id)
 {
 	_cleanup_close_ int lock = names_lock(root, NULL); /* held until we return */

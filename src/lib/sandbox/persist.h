@@ -77,5 +77,9 @@ void sandbox_destroy(const char *root, const char *id, const struct sandbox_meta
 /* Names: <root>/names/<name> -> id, claimed under a lock on the names directory so a name
  * left by a crashed sandbox can be taken over safely. -EEXIST "name 'x' is already in use". */
 int sandbox_name_claim(const char *root, const char *name, const char *id, struct hutch_err *err);
+/* The name that points at id (a `hutch run --name`, which has no record), or NULL. */
+char *sandbox_name_of(const char *root, const char *id);
+/* Whether the name points at id. */
+bool sandbox_name_is(const char *root, const char *name, const char *id);
 /* Removes the name if it points at id. */
 void sandbox_name_release(const char *root, const char *name, const char *id);
