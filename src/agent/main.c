@@ -168,13 +168,17 @@ int main(int argc, char **argv)
 		case 't':
 			token = true;
 			break;
-		case 's':
-			stop_timeout = strtol(optarg, NULL, 10);
-			if (stop_timeout < 0 || stop_timeout > 3600) {
-				fprintf(stderr, "hutch-agent: bad --stop-timeout '%s'\n", optarg);
+		case 's': {
+			char *end;
+			errno = 0;
+			stop_timeout = strtol(optarg, &end, 10);
+			if (end == optarg || *end || errno || stop_timeout < 0 || stop_timeout > 3600) {
+				fprintf(stderr, "hutch-agent: bad --stop-timeout '%s' (0 to 3600 "
+					"seconds)\n", optarg);
 				return 2;
 			}
 			break;
+		}
 		case 'r':
 			if ((r = guard_add(optarg)) < 0) {
 				fprintf(stderr, "hutch-agent: --reserve '%s': %s\n", optarg,

@@ -53,6 +53,7 @@ t_help_version() {
 	expect_contains "$("$AGENT" --version)" "hutch-agent "
 	expect_fail "$AGENT"
 	expect_fail "$AGENT" --listen a --fd 3
+	expect_fail "$AGENT" --listen "$T/s" --stop-timeout abc
 }
 
 t_static_and_small() {

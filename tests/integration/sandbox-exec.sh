@@ -438,6 +438,7 @@ t_errors_have_distinct_codes() {
 	expect_contains "$(cat "$T/err")" "command not found"
 	hutch exec "$SB" -- /etc/passwd 2>/dev/null; expect_eq $? 126 "not executable"
 	hutch exec --bogus "$SB" -- true 2>/dev/null; expect_eq $? 2 "bad option"
+	hutch exec -w rel "$SB" -- true 2>/dev/null; expect_eq $? 2 "relative --cwd"
 	hutch exec -w /no/such/dir "$SB" -- true 2>/dev/null; expect_eq $? 125 "bad cwd"
 	hutch attach "$SB" 9999 2>"$T/err"; expect_eq $? 4 "unknown process"
 	expect_contains "$(cat "$T/err")" "not found"

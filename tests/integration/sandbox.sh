@@ -265,6 +265,13 @@ t_bad_options() {
 	hutch run --cpus 0.001 -- true 2>"$T/err"; expect_eq $? 2 "cpus under the kernel's minimum"
 	expect_contains "$(cat "$T/err")" "from 0.01"
 	hutch run --cpus 1e-9 -- true 2>/dev/null; expect_eq $? 2 "cpus that would round to no limit"
+	hutch run --mount /tmp:/ -- true 2>"$T/err"; expect_eq $? 2 "mount over the sandbox's root"
+	expect_contains "$(cat "$T/err")" "cannot mount over '/'"
+	hutch run --mount /proc:/proc -- true 2>/dev/null; expect_eq $? 2 "mount over /proc"
+	hutch run --tmpfs /proc/sys -- true 2>/dev/null; expect_eq $? 2 "tmpfs over /proc/sys"
+	hutch run --hostname "$(printf 'a\nb')" -- true 2>/dev/null; expect_eq $? 2 "hostname with a newline"
+	hutch run --config "$T/x.json" --no-config -- true 2>"$T/err"; expect_eq $? 2 "--config and --no-config"
+	expect_contains "$(cat "$T/err")" "choose one"
 	hutch run --network bridge -- true 2>/dev/null; expect_eq $? 2 "bad network"
 	hutch run 2>/dev/null; expect_eq $? 2 "no command"
 	set -e

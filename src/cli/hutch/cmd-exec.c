@@ -254,7 +254,13 @@ static int exec_opt(struct exec_args *a, int c, const char *arg)
 	case 't': a->tty = true; return 0;
 	case 'd': a->detach = true; return 0;
 	case 'e': return add_env(a, arg);
-	case 'w': a->cwd = arg; return 0;
+	case 'w':
+		if (arg[0] != '/') {
+			log_error("--cwd '%s': must be an absolute path", arg);
+			return -1;
+		}
+		a->cwd = arg;
+		return 0;
 	case 'g': a->tag = arg; return 0;
 	case 'T': return cli_parse_timeout("--timeout", arg, &a->timeout_ms);
 	case 'u':

@@ -188,6 +188,10 @@ static void print_config(struct sandbox_config_file *const *files, size_t n, con
 /* The user file (if it exists), then the project file (--config, or hutch.json found). */
 static int load_files(const struct config_choice *cc, struct sandbox_config_file *files[2])
 {
+	if (cc->none && cc->file) {
+		log_error("--config and --no-config: choose one");
+		return -1;
+	}
 	if (cc->none)
 		return 0;
 	struct hutch_err err = { 0 };

@@ -154,6 +154,8 @@ static int set_list_entry(struct sandbox_settings *s, const char *key, const cha
 	return push_list(list_of(s, key), v, err);
 }
 
+#define HOSTNAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-."
+
 /* Settings that are one string. */
 static int set_string_setting(struct sandbox_settings *s, const char *key, const char *v,
 			      struct hutch_err *err)
@@ -186,6 +188,9 @@ static int set_string_setting(struct sandbox_settings *s, const char *key, const
 			return err_set(err, EINVAL, "must be an absolute path, got '%s'", v);
 		if (strs[i].bit == SANDBOX_SET_HOSTNAME && strlen(v) > 64)
 			return err_set(err, EINVAL, "longer than 64 bytes");
+		if (strs[i].bit == SANDBOX_SET_HOSTNAME && strspn(v, HOSTNAME_CHARS) != strlen(v))
+			return err_set(err, EINVAL, "invalid hostname '%s' (letters, digits, '-' and "
+				       "'.')", v);
 		enum rule_access a;
 		if (strs[i].bit == SANDBOX_SET_DEFAULT_ACCESS && rule_access_from_name(v, &a) < 0)
 			return err_set(err, EINVAL, "invalid value '%s' (expected none, view, read, "

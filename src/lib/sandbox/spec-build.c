@@ -171,9 +171,20 @@ static bool writable_area(const char *dst)
 }
 
 /* A mount point missing from the host's read-only root cannot be created: say so early. */
+/* Mount points a user mount may not cover: the sandbox's root, its own /proc (where the
+ * kernel's view of the sandbox lives, and which the masks protect) and the agent. */
+static bool reserved_destination(const char *dst)
+{
+	return strcmp(dst, "/") == 0 || strcmp(dst, "/proc") == 0 ||
+	       strncmp(dst, "/proc/", 6) == 0 || strcmp(dst, SANDBOX_AGENT_PATH) == 0;
+}
+
 static int check_mount_point(const struct spec *s, const char *flag, const char *arg,
 			     const char *dst, struct hutch_err *err)
 {
+	if (reserved_destination(dst))
+		return err_set(err, EINVAL, "%s '%s': cannot mount over '%s' (the sandbox's own)",
+			       flag, arg, dst);
 	if (!s_root_is_host(s) || writable_area(dst) || access(dst, F_OK) == 0)
 		return 0;
 	return err_set(err, ENOENT, "%s '%s': '%s' does not exist in the read-only host root "
