@@ -187,6 +187,28 @@ t_mount_and_tmpfs_options() {
 	expect_contains "$out" " 65536 " "--tmpfs DST:mode=700 keeps the default size"
 }
 
+# Mount points under /work are made in the host's workspace; what the run made is removed
+# after it (if still empty), what was there before, or got content, stays.
+t_mount_points_in_workspace_are_removed() {
+	ws
+	mkdir -p "$T/data" "$T/ws/existing"
+	echo f >"$T/data/f"
+	hutch run --mount "$T/data:/work/sub" --tmpfs /work/a/b/c:size=1m \
+		--mount "$T/data/f:/work/newfile" --mount "$T/data:/work/existing" \
+		--mount "$T/data:/work/kept/m" -- sh -c 'ls /work/sub /work/a/b/c >/dev/null; touch /work/kept/x'
+	expect_eq "$(cd "$T/ws" && ls | tr '\n' ' ')" "existing kept " "left in the workspace"
+	expect_eq "$(ls "$T/ws/kept")" x "a directory the sandbox wrote into stays"
+	id=$(hutch create --mount "$T/data:/work/sub2" -- sleep 100)
+	[ -d "$T/ws/sub2" ] || fail "setup: create made no mount point"
+	hutch rm -f "$id"
+	[ ! -e "$T/ws/sub2" ] || fail "rm left the mount point"
+	# The sandbox moves the made directory away and puts a symlink to a host directory in its
+	# place: the cleanup must not follow it (and remove the host's empty b/c).
+	mkdir -p "$T/victim/b/c"
+	hutch run --tmpfs /work/t/b/c:size=1m -- sh -c "mv /work/t /work/t2 && ln -s $T/victim /work/t"
+	[ -d "$T/victim/b/c" ] || fail "the cleanup followed a symlink out of the workspace"
+}
+
 t_read_only_workspace() {
 	ws
 	out=$(hutch run --read-only -- sh -c 'touch /work/x 2>&1; echo rc=$?')

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "hutch.h"
 #include "path.h"
+#include "sandbox/mountpoints.h"
 #include "sandbox/persist.h"
 #include "sandbox/store.h"
 #include "strv.h"
@@ -255,6 +256,11 @@ int cmd_create(int argc, char **argv)
 		return HUTCH_EXIT_USAGE;
 	}
 	cli_warn_rules(spec);
+	/* Before anything is made: what is missing now is ours to remove (rm, prune, --rm). */
+	if (sandbox_mountpoints_plan(spec, &m.mp_workspace, &m.mp_paths) < 0) {
+		log_error("out of memory");
+		return HUTCH_EXIT_SANDBOX;
+	}
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	int code = create_locked(&m, &dirfd, &lockfd);
 	if (code == 0)

@@ -13,6 +13,7 @@
 #include "client/client.h"
 #include "hutch.h"
 #include "pty-relay.h"
+#include "sandbox/mountpoints.h"
 #include "sandbox/persist.h"
 #include "sandbox/run.h"
 #include "sandbox/sandbox.h"
@@ -125,6 +126,13 @@ int cmd_run(int argc, char **argv)
 		return HUTCH_EXIT_USAGE;
 	}
 	cli_warn_rules(spec);
+	/* Mount points the sandbox makes in the workspace: removed again when it is gone. */
+	_cleanup_free_ char *mp_ws = NULL;
+	_cleanup_strv_ char **mp_paths = NULL;
+	if (sandbox_mountpoints_plan(spec, &mp_ws, &mp_paths) < 0) {
+		log_error("out of memory");
+		return HUTCH_EXIT_SANDBOX;
+	}
 	/* Signals wait in the queue (for the forwarder) instead of killing us mid-setup. */
 	sigset_t set;
 	cli_forwarded_signals(&set, true); /* SIGWINCH: read by the pty relay (-t) */
@@ -140,6 +148,7 @@ int cmd_run(int argc, char **argv)
 	struct pending_spawn p;
 	spawn_opts(&a, env, &p.so);
 	if (sandbox_start(g.root, id, spec, true, send_spawn, &p, &sb, &err) < 0) {
+		sandbox_mountpoints_remove(mp_ws, mp_paths);
 		if (a.name)
 			sandbox_name_release(g.root, a.name, id);
 		log_error("%s", err.msg);
@@ -150,6 +159,7 @@ int cmd_run(int argc, char **argv)
 	if (a.name && !sandbox_name_is(g.root, a.name, id)) {
 		hutch_agent_close(sb.agent);
 		sandbox_cleanup_one_shot(g.root, id, &sb);
+		sandbox_mountpoints_remove(mp_ws, mp_paths);
 		log_error("name '%s' is already in use", a.name);
 		return HUTCH_EXIT_NAME_IN_USE;
 	}
@@ -158,6 +168,7 @@ int cmd_run(int argc, char **argv)
 	r = run_command(&a, sb.agent, id, sb.init, &p, &err);
 	hutch_agent_close(sb.agent);
 	sandbox_cleanup_one_shot(g.root, id, &sb);
+	sandbox_mountpoints_remove(mp_ws, mp_paths);
 	if (a.name)
 		sandbox_name_release(g.root, a.name, id);
 	int code = r < 0 ? cli_exec_failure(r, a.argv[0], &err) : -1;

@@ -20,6 +20,8 @@ void sandbox_meta_release(struct sandbox_meta *m)
 	strv_free(m->argv);
 	strv_free(m->env);
 	json_object_put(m->opts);
+	free(m->mp_workspace);
+	strv_free(m->mp_paths);
 	*m = (struct sandbox_meta){ 0 };
 }
 
@@ -94,6 +96,10 @@ static struct json_object *meta_to_json(const struct sandbox_meta *m)
 	}
 	put_helper(o, "logger", &m->logger);
 	put_helper(o, "reaper", &m->reaper);
+	if (m->mp_workspace) {
+		put_str(o, "mountPointsIn", m->mp_workspace);
+		json_object_object_add(o, "mountPoints", sandbox_strv_json(m->mp_paths));
+	}
 	return o;
 }
 
@@ -156,8 +162,10 @@ static int meta_from_json(struct json_object *o, struct sandbox_meta *m)
 	m->opts = opts ? json_object_get(opts) : NULL;
 	if (!m->id || sandbox_json_strv(get(o, "labels"), META_MAX_STRV, &m->labels) < 0 ||
 	    sandbox_json_strv(get(o, "argv"), META_MAX_STRV, &m->argv) < 0 ||
-	    sandbox_json_strv(get(o, "env"), META_MAX_STRV, &m->env) < 0)
+	    sandbox_json_strv(get(o, "env"), META_MAX_STRV, &m->env) < 0 ||
+	    sandbox_json_strv(get(o, "mountPoints"), META_MAX_STRV, &m->mp_paths) < 0)
 		return -EBADMSG;
+	m->mp_workspace = get_str(o, "mountPointsIn");
 	return 0;
 }
 

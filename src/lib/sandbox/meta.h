@@ -44,6 +44,8 @@ struct sandbox_meta {
 	int exit_code;         /* shell style: code, 128+signal, 124 timeout */
 	int64_t finished;      /* unix seconds the main process ended */
 	struct sandbox_helper logger, reaper;
+	char *mp_workspace;    /* the mount points it made in the host's workspace (mountpoints.h) */
+	char **mp_paths;
 };
 
 void sandbox_meta_release(struct sandbox_meta *m);

@@ -14,6 +14,7 @@
 #include "engine/container.h"
 #include "err.h"
 #include "path.h"
+#include "sandbox/mountpoints.h"
 #include "sandbox/persist.h"
 #include "sandbox/store.h"
 
@@ -236,6 +237,7 @@ void sandbox_destroy(const char *root, const char *id, const struct sandbox_meta
 	}
 	remove_dir(root, id);
 	if (m) {
+		sandbox_mountpoints_remove(m->mp_workspace, m->mp_paths);
 		sandbox_helper_wait(&m->logger, 2000);
 		sandbox_helper_wait(&m->reaper, 2000);
 	}
