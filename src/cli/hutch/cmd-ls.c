@@ -81,7 +81,13 @@ static struct json_object *run_entry_json(const char *id)
 	json_object_object_add(o, "name", name ? jstr(name) : NULL);
 	json_object_object_add(o, "status", jstr(st == STATUS_STOPPED ? "stopped" :
 						  st == STATUS_CREATING ? "creating" : "running"));
-	json_object_object_add(o, "created", jstr(cs.created ? cs.created : ""));
+	/* To the second, as a persistent sandbox's: the engine's has nanoseconds. */
+	char created[64];
+	snprintf(created, sizeof(created), "%s", cs.created ? cs.created : "");
+	char *frac = strchr(created, '.');
+	if (frac && strchr(frac, 'Z'))
+		strcpy(frac, "Z");
+	json_object_object_add(o, "created", jstr(created));
 	json_object_object_add(o, "labels", json_object_new_object());
 	json_object_object_add(o, "command", NULL);
 	json_object_object_add(o, "kind", jstr("run"));

@@ -290,7 +290,8 @@ static void attach_usage(FILE *f)
 		"                     a stdin pipe: start it with 'hutch exec -d -i')\n\n"
 		"Exit status: the process's (128+N for signal N, 124 if it timed out) once it has\n"
 		"ended; 0 with --no-follow while it still runs; 1 no such sandbox, 2 bad options,\n"
-		"3 not running, 4 no such process, 125 other errors.\n");
+		"3 not running, 4 no such process, 9 the agent went away meanwhile, 125 other\n"
+		"errors.\n");
 }
 
 struct attach_args {

@@ -43,7 +43,8 @@ static void session_usage(FILE *f)
 		"  --json             (ls) one JSON array\n\n"
 		"Exit status of exec: the command's; 124 on timeout; 4 no such session (or its\n"
 		"shell has exited); 5 the session is busy with another command. For all: 1 no such\n"
-		"sandbox, 2 bad options, 3 not running, 125 other errors.\n");
+		"sandbox, 2 bad options, 3 not running, 9 the agent went away meanwhile, 125 other\n"
+		"errors.\n");
 }
 
 struct session_args {

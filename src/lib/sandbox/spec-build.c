@@ -172,10 +172,10 @@ static bool writable_area(const char *dst)
 
 /* A mount point missing from the host's read-only root cannot be created: say so early. */
 /* Mount points a user mount may not cover: the sandbox's root, its own /proc (where the
- * kernel's view of the sandbox lives, and which the masks protect) and the agent. */
+ * kernel's view of the sandbox lives, and which the masks protect), /dev and the agent. */
 static bool reserved_destination(const char *dst)
 {
-	return strcmp(dst, "/") == 0 || strcmp(dst, "/proc") == 0 ||
+	return strcmp(dst, "/") == 0 || strcmp(dst, "/proc") == 0 || strcmp(dst, "/dev") == 0 ||
 	       strncmp(dst, "/proc/", 6) == 0 || strcmp(dst, SANDBOX_AGENT_PATH) == 0;
 }
 
