@@ -290,6 +290,7 @@ t_bad_options() {
 	hutch run --mount /tmp:/ -- true 2>"$T/err"; expect_eq $? 2 "mount over the sandbox's root"
 	expect_contains "$(cat "$T/err")" "cannot mount over '/'"
 	hutch run --mount /proc:/proc -- true 2>/dev/null; expect_eq $? 2 "mount over /proc"
+	hutch run --mount /tmp:/dev -- true 2>/dev/null; expect_eq $? 2 "mount over /dev"
 	hutch run --tmpfs /proc/sys -- true 2>/dev/null; expect_eq $? 2 "tmpfs over /proc/sys"
 	hutch run --hostname "$(printf 'a\nb')" -- true 2>/dev/null; expect_eq $? 2 "hostname with a newline"
 	hutch run --config "$T/x.json" --no-config -- true 2>"$T/err"; expect_eq $? 2 "--config and --no-config"
