@@ -22,8 +22,8 @@
 
 extern char **environ;
 
-/* The second connection SIGINT/SIGTERM/SIGHUP/SIGQUIT are forwarded over (watch.h). */
-/* Pipelined: the signal forwarder must not wait for an agent that does not answer. */
+/* The second connection SIGINT/SIGTERM/SIGHUP/SIGQUIT are forwarded over (watch.h);
+ * pipelined: the forwarder must not wait for an agent that does not answer. */
 static int connect_path(void *path, struct hutch_agent **ret)
 {
 	return client_connect_path(path, NULL, true, ret, NULL);

@@ -55,10 +55,12 @@ static bool is_termination(int sig)
 }
 
 /* A signal from our caller: forwarded, or the second termination signal (see watch.h).
- * False when the wait should end now. */
+ * False when the wait should end now. A thread (beside a pty relay, which owns the main
+ * thread) cannot end the wait: without a force callback it only forwards. */
 static bool on_signal(struct watcher *w, int sig)
 {
-	if (!is_termination(sig) || w->n_term++ == 0 || w->forced) {
+	bool can_end = w->force || !w->started;
+	if (!is_termination(sig) || w->n_term++ == 0 || w->forced || !can_end) {
 		forward(w, sig);
 		return true;
 	}

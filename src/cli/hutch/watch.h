@@ -11,8 +11,8 @@
  *
  * A second SIGINT, SIGTERM, SIGHUP or SIGQUIT means the user is done waiting (say the first
  * one could not end the process: a hung agent): it calls the force callback (hutch run kills
- * its sandbox, so that the wait ends), or without one stops waiting; `forced` tells which
- * signal did it.
+ * its sandbox, so that the wait ends), or without one stops waiting (not beside a pty relay,
+ * where it is forwarded like the first); `forced` tells which signal did it.
  */
 #pragma once
 
