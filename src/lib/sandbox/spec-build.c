@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -390,6 +391,22 @@ static int add_seccomp(struct spec *s, const struct sandbox_opts *o, struct hutc
 	int r = read_file_at(AT_FDCWD, o->seccomp, SPEC_MAX_FILE_SIZE, &buf, &len);
 	if (r < 0)
 		return err_set_errno(err, -r, "--seccomp '%s'", o->seccomp);
+	/* Its own syntax first, so that an error's byte offset is the file's. */
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return err_set(err, ENOMEM, "out of memory");
+	struct json_object *j = json_tokener_parse_ex(tok, buf, (int)len);
+	enum json_tokener_error je = json_tokener_get_error(tok);
+	size_t at = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	json_object_put(j);
+	const char *why = je == json_tokener_continue ? "unexpected end of file"
+			  : je != json_tokener_success ? json_tokener_error_desc(je)
+			  : at + strspn(buf + at, " \t\r\n") < len ? "trailing data"
+								    : NULL;
+	if (why)
+		return err_set(err, EINVAL, "--seccomp '%s': invalid JSON at byte %zu: %s",
+			       o->seccomp, at, why);
 	_cleanup_free_ char *wrapped = NULL;
 	if (asprintf(&wrapped, "{\"ociVersion\":\"1.2.0\",\"linux\":{\"seccomp\":%s}}", buf) < 0)
 		return err_set(err, ENOMEM, "out of memory");
