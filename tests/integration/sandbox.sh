@@ -23,6 +23,7 @@ t_exit_codes() {
 	hutch run -- /etc/passwd 2>/dev/null; expect_eq $? 126 "cannot be run"
 	hutch run --cwd /nonexistent -- pwd 2>"$T/err"; expect_eq $? 125 "missing --cwd is not a missing command"
 	expect_contains "$(cat "$T/err")" "chdir: No such file"
+	expect_eq "$(grep -o "spawn 'pwd'" "$T/err" | wc -l)" 1 "the command named once"
 	hutch run --timeout 0.5 -- sleep 30; expect_eq $? 124 "timeout"
 	set -e
 }

@@ -112,13 +112,21 @@ int client_spawn_send(struct hutch_agent *a, const struct hutch_spawn_opts *o, u
 	return spawn_request(a, o, false, ret_req, err);
 }
 
+/* A failed spawn's error, with the command named once: the agent's own names it already. */
+static int spawn_failed(int r, const char *argv0, struct hutch_err *err)
+{
+	if (err && strncmp(err->msg, "agent: spawn ", 13) == 0)
+		return r;
+	return err_prefix(err, "spawn '%s'", argv0);
+}
+
 int client_spawn_reply(struct hutch_agent *a, uint32_t req, const char *argv0, uint32_t *ret_id,
 		       int *ret_pty, struct hutch_err *err)
 {
 	struct client_msg m;
 	int r = client_wait_reply(a, req, NULL, NULL, &m, err);
 	if (r < 0)
-		return err_prefix(err, "spawn '%s'", argv0);
+		return spawn_failed(r, argv0, err);
 	uint32_t pid_id = 0;
 	if (proto_get_u32(&m.f, T_PROC_ID, &pid_id) < 0) {
 		client_msg_release(&m);
@@ -174,7 +182,7 @@ static int exec_one_trip(struct hutch_agent *a, const struct hutch_spawn_opts *o
 		return r;
 	struct client_msg m;
 	if ((r = client_wait_reply(a, req, NULL, NULL, &m, err)) < 0)
-		return err_prefix(err, "spawn '%s'", o->argv[0]);
+		return spawn_failed(r, o->argv[0], err);
 	if (ret)
 		client_read_exit(&m.f, ret);
 	client_msg_release(&m);
