@@ -274,10 +274,12 @@ static void h_hello(struct conn *c, const struct proto_hdr *h, const struct prot
 		c->closing = true;
 		return;
 	}
-	/* Constant-time: the comparison must not tell a guesser how much of a token was right. */
+	/* Constant-time: the comparison must not tell a guesser how much of a token was right.
+	 * (Whether one was sent at all is no secret: the client knows.) */
 	if (agent.token && !proto_token_equal(tok ? tok : (const uint8_t *)"", toklen, agent.token,
 					      agent.token_len)) {
-		reply_error(c, h->id, EACCES, "hello: wrong token");
+		reply_error(c, h->id, EACCES, tok ? "hello: wrong token"
+						  : "hello: this agent needs a token (--token-file)");
 		c->closing = true;
 		return;
 	}

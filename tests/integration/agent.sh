@@ -103,8 +103,9 @@ t_token() {
 	trap stop_agent EXIT
 	for _ in $(seq 100); do [ -S "$T/sock" ] && break; sleep 0.02; done
 	expect_fail ctl run -- true
-	expect_contains "$OUT" "wrong token"
+	expect_contains "$OUT" "needs a token"
 	expect_fail "$CTL" --token nope "$T/sock" run -- true
+	expect_contains "$OUT" "wrong token"
 	expect_eq "$("$CTL" --token s3cret "$T/sock" run -- echo ok)" "ok"
 	# hutch exec pipelines its spawn behind the handshake (both sent before any reply): with
 	# a wrong token the spawn must not run, and the handshake's error is what is reported.

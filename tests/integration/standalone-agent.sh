@@ -167,7 +167,7 @@ t_token_required() {
 	tok=$(docker_ inspect -f '{{.Args}}' "$CNAME")
 	expect_not_contains "$tok" "tok-"
 	expect_fail ctl run -- true
-	expect_contains "$OUT" "wrong token"
+	expect_contains "$OUT" "needs a token"
 	expect_fail "$CTL" --token nope "$SOCK" run -- true
 	expect_contains "$OUT" "wrong token"
 }
