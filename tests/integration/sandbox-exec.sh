@@ -395,6 +395,9 @@ t_cp_special_source_is_an_error() {
 	done
 	mkfifo "$T/lf"
 	hutch cp "$T/lf" "$SB:/tmp/x" 2>/dev/null; expect_eq $? 125 "cp of a local fifo"
+	echo x >"$T/f"
+	hutch cp "$T/f" "$SB:/tmp/nodir/x" 2>"$T/err"; expect_eq $? 125 "cp into a missing directory"
+	expect_eq "$(cat "$T/err")" "hutch: cannot write '/tmp/nodir/x' in the sandbox: No such file or directory"
 	set -e
 	[ ! -e "$T/out" ] || fail "something was written"
 	hutch cp "$SB:/tmp/d" "$T/d" 2>"$T/err"

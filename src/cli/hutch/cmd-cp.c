@@ -250,8 +250,8 @@ static int in_file(struct cp *c, int fd, const struct stat *st, const char *rpat
 	_cleanup_close_ int out = -1;
 	int r = hutch_agent_file_open(c->a, tmp, HUTCH_O_WRONLY | HUTCH_O_CREAT | HUTCH_O_EXCL |
 				      HUTCH_O_NOFOLLOW, 0600, &out, &err);
-	if (r < 0) {
-		log_error("%s", err.msg);
+	if (r < 0) { /* named as asked for: the temporary name means nothing to the user */
+		log_error("cannot write '%s' in the sandbox: %s", rpath, strerror(-r));
 		return r;
 	}
 	r = copy_fd(fd, out, rpath);
