@@ -171,7 +171,6 @@ static bool writable_area(const char *dst)
 	return false;
 }
 
-/* A mount point missing from the host's read-only root cannot be created: say so early. */
 /* Mount points a user mount may not cover: the sandbox's root, its own /proc (where the
  * kernel's view of the sandbox lives, and which the masks protect), /dev and the agent. */
 static bool reserved_destination(const char *dst)
@@ -180,6 +179,7 @@ static bool reserved_destination(const char *dst)
 	       strncmp(dst, "/proc/", 6) == 0 || strcmp(dst, SANDBOX_AGENT_PATH) == 0;
 }
 
+/* A mount point missing from the host's read-only root cannot be created: say so early. */
 static int check_mount_point(const struct spec *s, const char *flag, const char *arg,
 			     const char *dst, struct hutch_err *err)
 {
@@ -377,6 +377,24 @@ static int add_caps(struct spec *s, const struct sandbox_opts *o, struct hutch_e
 	return 0;
 }
 
+/* Whether buf is one JSON value (and white space), with the error's byte offset if not. */
+static int check_json_syntax(const char *buf, size_t len, struct hutch_err *err)
+{
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return err_set(err, ENOMEM, "out of memory");
+	struct json_object *j = json_tokener_parse_ex(tok, buf, (int)len);
+	enum json_tokener_error je = json_tokener_get_error(tok);
+	size_t at = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	json_object_put(j);
+	const char *why = je == json_tokener_continue ? "unexpected end of file"
+			  : je != json_tokener_success ? json_tokener_error_desc(je)
+			  : at + strspn(buf + at, " \t\r\n") < len ? "trailing data"
+								    : NULL;
+	return why ? err_set(err, EINVAL, "invalid JSON at byte %zu: %s", at, why) : 0;
+}
+
 static int add_seccomp(struct spec *s, const struct sandbox_opts *o, struct hutch_err *err)
 {
 	if (o->seccomp && strcmp(o->seccomp, "unconfined") == 0)
@@ -392,21 +410,8 @@ static int add_seccomp(struct spec *s, const struct sandbox_opts *o, struct hutc
 	if (r < 0)
 		return err_set_errno(err, -r, "--seccomp '%s'", o->seccomp);
 	/* Its own syntax first, so that an error's byte offset is the file's. */
-	struct json_tokener *tok = json_tokener_new();
-	if (!tok)
-		return err_set(err, ENOMEM, "out of memory");
-	struct json_object *j = json_tokener_parse_ex(tok, buf, (int)len);
-	enum json_tokener_error je = json_tokener_get_error(tok);
-	size_t at = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	json_object_put(j);
-	const char *why = je == json_tokener_continue ? "unexpected end of file"
-			  : je != json_tokener_success ? json_tokener_error_desc(je)
-			  : at + strspn(buf + at, " \t\r\n") < len ? "trailing data"
-								    : NULL;
-	if (why)
-		return err_set(err, EINVAL, "--seccomp '%s': invalid JSON at byte %zu: %s",
-			       o->seccomp, at, why);
+	if ((r = check_json_syntax(buf, len, err)) < 0)
+		return err_prefix(err, "--seccomp '%s'", o->seccomp);
 	_cleanup_free_ char *wrapped = NULL;
 	if (asprintf(&wrapped, "{\"ociVersion\":\"1.2.0\",\"linux\":{\"seccomp\":%s}}", buf) < 0)
 		return err_set(err, ENOMEM, "out of memory");
