@@ -426,7 +426,7 @@ static const char *refusal_name(uint32_t action)
 /*
  * A profile that refuses execve or exit_group cannot run anything: the container's init
  * loads the filter, its exec then fails, and without exit_group it cannot even end (it
- * traps instead, see init_exit()). Refused here, with a reason, instead. Asked of the
+ * traps instead, see exit_after_exec_failure()). Refused here, with a reason. Asked of the
  * compiled program for the native architecture and zero arguments; only a definite refusal
  * counts (trace and notify depend on a tracer or a listener).
  */
