@@ -133,9 +133,12 @@ t_seccomp_profile_that_cannot_run() {
 	set -e
 	expect_eq "$rc" 125 "deny-all profile"
 	expect_contains "$out" "refuses execve (SCMP_ACT_ERRNO)"
+	# A sanitizer's runtime cannot run under a filter that fails every syscall (it retries
+	# its own exit for ever): only the release build can show the trap.
+	! ldd "$HUTCH" 2>/dev/null | grep -q libasan || return 0
 	echo '{"defaultAction":"SCMP_ACT_TRACE"}' >"$T/trace.json"
 	set +e
-	timeout 20 "$HUTCH" --root "$R" run --seccomp "$T/trace.json" -- true 2>/dev/null
+	timeout -k 5 20 "$HUTCH" --root "$R" run --seccomp "$T/trace.json" -- true 2>/dev/null
 	rc=$?
 	set -e
 	[ "$rc" -ne 124 ] || fail "trace-all profile: hutch run hung"

@@ -387,9 +387,16 @@ int exec_process(const struct spec_process *p, const struct seccomp_program *sec
 {
 	int r;
 	/* Should the filter leave us no way to exit (see exit_after_exec_failure), the trap that
-	 * ends us must not write a core of the runtime's memory. The exec resets this. */
-	if (seccomp && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return err_set_errno(err, errno, "clear dumpable");
+	 * ends us must not write a core of the runtime's memory, and must end us: no handler
+	 * (a sanitizer's would retry the refused syscalls), not blocked. The exec resets both. */
+	if (seccomp) {
+		sigset_t ill;
+		sigemptyset(&ill);
+		sigaddset(&ill, SIGILL);
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || signal(SIGILL, SIG_DFL) == SIG_ERR ||
+		    sigprocmask(SIG_UNBLOCK, &ill, NULL) < 0)
+			return err_set_errno(err, errno, "prepare for the seccomp filter");
+	}
 	/*
 	 * Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before giving up
 	 * privileges (the profile must then allow the identity syscalls, as runc requires).
