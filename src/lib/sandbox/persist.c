@@ -315,9 +315,8 @@ void sandbox_name_release(const char *root, const char *name, const char *id)
 {
 	_cleanup_close_ int lock = names_lock(root, NULL); /* held until we return */
 	(void)lock;
-	char p[4096], cur[SANDBOX_ID_MAX];
+	char p[4096];
 	snprintf(p, sizeof(p), "%s/names/%s", root, name);
-	ssize_t n = readlink(p, cur, sizeof(cur) - 1);
-	if (n > 0 && (cur[n] = '\0', strcmp(cur, id) == 0))
+	if (sandbox_name_is(root, name, id))
 		unlink(p);
 }
